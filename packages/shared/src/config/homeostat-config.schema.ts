@@ -1,0 +1,234 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration file (`homeostat.config.json`). Every object is strict: an unknown key is
+ * a typo or a misplaced secret, and either must fail loudly rather than be ignored. Secrets are
+ * never here; where a secret is needed the config names the Wrangler secret that holds it.
+ * Defaults are the seeds' parameters (shared/seeds/README.md).
+ */
+
+/** Chrome extension ids are 32 letters a–p (the hex digits of a key hash shifted to a–p). */
+export const ExtensionIdSchema = z.string().regex(/^[a-p]{32}$/, 'must be 32 letters a-p');
+
+/** Public ingest keys ship inside the extension: identifiers, not secrets (architecture.md). */
+export const IngestKeySchema = z
+  .string()
+  .regex(
+    /^hs_pub_[A-Za-z0-9_]{16,64}$/,
+    'must look like hs_pub_ followed by 16-64 letters, digits or _',
+  );
+
+export const RepoSlugSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/, 'must be owner/name');
+
+const SecretNameSchema = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be the NAME of a Wrangler secret, not its value');
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and -');
+
+const SourceRootSchema = z.strictObject({
+  /** Path inside the extension package, as in `chrome-extension://<id>/<from>…`. */
+  from: z.string().startsWith('/', 'must start with /').max(256),
+  /** Path in the repository that the packaged file was built from. */
+  to: z
+    .string()
+    .max(256)
+    .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), {
+      message: 'must be a relative path inside the repository',
+    }),
+});
+
+export const RepositoryConfigSchema = z.strictObject({
+  slug: RepoSlugSchema,
+  defaultBranch: z.string().min(1).max(255).default('main'),
+  labels: z
+    .strictObject({
+      base: z.string().min(1).max(50).default('homeostat'),
+      optOut: z.string().min(1).max(50).default('do-not-fix'),
+      humanReview: z.string().min(1).max(50).default('needs-human-review'),
+      extra: z.array(z.string().min(1).max(50)).max(20).default([]),
+    })
+    .prefault({}),
+  paths: z
+    .strictObject({
+      include: z.array(z.string().min(1).max(256)).min(1).default(['**']),
+      exclude: z.array(z.string().min(1).max(256)).default([]),
+    })
+    .prefault({}),
+  maxPrsPerRun: z.int().min(0).max(20).default(2),
+  maxOpenPrs: z.int().min(0).max(50).default(5),
+  maxAttempts: z.int().min(1).max(10).default(3),
+  confidenceThreshold: z.number().min(0).max(1).default(0.8),
+  requiredChecks: z.array(z.string().min(1).max(200)).max(50).default([]),
+  sourceRoots: z
+    .array(SourceRootSchema)
+    .max(20)
+    .default([{ from: '/', to: '' }]),
+});
+
+const ExtensionLimitsSchema = z
+  .strictObject({
+    eventsPerDay: z.int().positive().default(100_000),
+    perInstallPerMinute: z.int().positive().default(30),
+    perExtensionPerMinute: z.int().positive().default(3_000),
+    /** Distinct installs before a fingerprint is "new": one install cannot trigger model spend. */
+    minInstalls: z.int().min(1).default(2),
+  })
+  .prefault({});
+
+export const ExtensionConfigSchema = z.strictObject({
+  id: ExtensionIdSchema,
+  name: slug,
+  ingestKeys: z.array(IngestKeySchema).min(1).max(10),
+  /** Optional allow-list of extension ids checked against `Origin: chrome-extension://<id>`. */
+  allowedOrigins: z.array(ExtensionIdSchema).max(20).optional(),
+  repo: RepoSlugSchema,
+  limits: ExtensionLimitsSchema,
+  store: z
+    .strictObject({
+      publisherId: z.string().min(1).max(128),
+      /** The store item id; defaults to the extension id. */
+      itemId: ExtensionIdSchema.optional(),
+    })
+    .optional(),
+});
+
+export const ModelProviderSchema = z.strictObject({
+  name: slug,
+  /** Any OpenAI-compatible endpoint. */
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  model: z.string().min(1).max(200),
+  apiKeySecret: SecretNameSchema.default('MODEL_API_KEY'),
+  pricing: z.strictObject({
+    inputUsdPerMTok: z.number().min(0),
+    outputUsdPerMTok: z.number().min(0),
+  }),
+  maxOutputTokens: z.int().positive().max(200_000).default(4_096),
+});
+
+const ModelsSchema = z
+  .strictObject({
+    providers: z.array(ModelProviderSchema).max(10).default([]),
+    budget: z
+      .strictObject({
+        perRunUsd: z.number().min(0).default(1),
+        perDayUsd: z.number().min(0).default(10),
+      })
+      .prefault({}),
+    fixLimits: z
+      .strictObject({
+        maxDiffLines: z.int().positive().default(500),
+        maxFiles: z.int().positive().default(10),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const CanarySchema = z
+  .strictObject({
+    storeApiBaseUrl: z.url().default('https://chromewebstore.googleapis.com'),
+    oauthTokenUrl: z.url().default('https://oauth2.googleapis.com/token'),
+    stages: z
+      .array(z.number().gt(0).max(100))
+      .min(1)
+      .default([5, 10, 25, 50, 100])
+      .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] ?? 0)), {
+        message: 'must be strictly increasing',
+      })
+      .refine((s) => s.at(-1) === 100, { message: 'must end at 100' }),
+    minSoakMinutes: z.int().min(0).default(60),
+    minSessionsPerStage: z.int().min(0).default(1_000),
+    maxStageHours: z.number().positive().default(48),
+    alpha: z.number().gt(0).lt(1).default(0.01),
+    beta: z.number().gt(0).lt(1).default(0.05),
+    thetaBad: z.number().gt(1).default(1.5),
+    rollback: z.enum(['never', 'critical', 'always']).default('critical'),
+  })
+  .prefault({});
+
+export const HomeostatConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(1),
+    github: z.strictObject({ apiBaseUrl: z.url().default('https://api.github.com') }).prefault({}),
+    extensions: z.array(ExtensionConfigSchema).min(1).max(100),
+    repositories: z.array(RepositoryConfigSchema).min(1).max(100),
+    models: ModelsSchema,
+    canary: CanarySchema,
+  })
+  .superRefine((config, ctx) => {
+    const repos = new Set(config.repositories.map((r) => r.slug.toLowerCase()));
+    const seenRepos = new Set<string>();
+    config.repositories.forEach((r, i) => {
+      const key = r.slug.toLowerCase();
+      if (seenRepos.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['repositories', i, 'slug'],
+          message: 'duplicate repository',
+        });
+      }
+      seenRepos.add(key);
+    });
+    const ids = new Set<string>();
+    const names = new Set<string>();
+    const keys = new Set<string>();
+    config.extensions.forEach((ext, i) => {
+      if (ids.has(ext.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extensions', i, 'id'],
+          message: 'duplicate extension id',
+        });
+      }
+      ids.add(ext.id);
+      if (names.has(ext.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extensions', i, 'name'],
+          message: 'duplicate extension name',
+        });
+      }
+      names.add(ext.name);
+      ext.ingestKeys.forEach((key, k) => {
+        // A key must name exactly one extension, or events would be filed under the wrong one.
+        if (keys.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['extensions', i, 'ingestKeys', k],
+            message: 'ingest key is already used',
+          });
+        }
+        keys.add(key);
+      });
+      if (!repos.has(ext.repo.toLowerCase())) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['extensions', i, 'repo'],
+          message: 'names no entry of repositories',
+        });
+      }
+    });
+    const providers = new Set<string>();
+    config.models.providers.forEach((p, i) => {
+      if (providers.has(p.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', 'providers', i, 'name'],
+          message: 'duplicate provider',
+        });
+      }
+      providers.add(p.name);
+    });
+  });
+
+/** The file as written (defaults optional). */
+export type HomeostatConfigInput = z.input<typeof HomeostatConfigSchema>;
+/** The file after validation, with every default filled in. */
+export type HomeostatConfig = z.output<typeof HomeostatConfigSchema>;
+export type ExtensionConfig = HomeostatConfig['extensions'][number];
+export type RepositoryConfig = HomeostatConfig['repositories'][number];
