@@ -5,7 +5,11 @@ const WORKER = 'canary-monitor';
  * its (cron, scheduledTime) row; a second delivery of the same tick finds the row and does
  * nothing. The rollout judge (issue 6) runs between the claim and the finish.
  */
-export async function runCanaryCron(controller: ScheduledController, env: Env): Promise<void> {
+export async function runCanaryCron(
+  controller: ScheduledController,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<void> {
   const claim = await env.DB.prepare(
     `INSERT INTO cron_runs (worker, cron, scheduled_at, started_at)
      VALUES (?1, ?2, ?3, ?4)

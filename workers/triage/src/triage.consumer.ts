@@ -51,7 +51,11 @@ async function receiveDeadLetter(db: D1Database, queue: string, message: Message
  * The queue handler for both the triage queue and its dead-letter queue. Each message is acked or
  * retried on its own: one failing message must not make the whole batch redeliver.
  */
-export async function consumeTriageBatch(batch: MessageBatch, env: Env): Promise<void> {
+export async function consumeTriageBatch(
+  batch: MessageBatch,
+  env: Env,
+  _ctx: ExecutionContext,
+): Promise<void> {
   const isDeadLetterQueue = batch.queue === env.TRIAGE_DEAD_LETTER_QUEUE;
   for (const message of batch.messages) {
     try {

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import type { WorkerName } from '@homeostat/shared';
+import { defineProject } from 'vitest/config';
+import { unstable_readConfig } from 'wrangler';
+import { readSchemaStatements } from '../../scripts/lib/d1-schema.ts';
+import { REPO_ROOT, WORKERS } from '../../scripts/lib/workers.ts';
+
+/** Test-only Miniflare options for one Worker, e.g. a producer binding to its own queue. */
+type MiniflareExtras = { queueProducers?: Record<string, { queueName: string }> };
+
+/**
+ * The vitest project of one Worker: its tests run inside workerd with the bindings of its real
+ * Wrangler config (local D1, Durable Objects, Queues). The setup file applies `D1-schema.sql`,
+ * split by wrangler's splitter, so tests see exactly the production schema.
+ */
+export async function workerProject(name: WorkerName, testOnly: MiniflareExtras = {}) {
+  const entry = WORKERS.find((w) => w.name === name);
+  if (entry === undefined) throw new Error(`unknown worker ${name}`);
+  const configPath = path.join(REPO_ROOT, entry.configPath);
+  const config = unstable_readConfig({ config: configPath });
+  // Secrets would otherwise be read from .dev.vars or the developer's environment; every test
+  // starts credential-free and a test that needs a secret passes it explicitly.
+  const noSecrets = Object.fromEntries(
+    (config.secrets?.required ?? []).map((s: string) => [s, '']),
+  );
+  return defineProject({
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath },
+        miniflare: {
+          ...testOnly,
+          bindings: {
+            ...noSecrets,
+            HOMEOSTAT_ENV: 'test',
+            TEST_D1_SCHEMA: await readSchemaStatements(),
+          },
+        },
+      }),
+    ],
+    test: {
+      name,
+      root: path.join(REPO_ROOT, 'workers', name),
+      include: ['test/**/*.test.ts'],
+      setupFiles: [path.join(REPO_ROOT, 'test/support/apply-d1-schema.workerd.ts')],
+    },
+  });
+}
