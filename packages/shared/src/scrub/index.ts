@@ -1,0 +1,2 @@
+// Filled in by the PII scrubber work (issue 3).
+export {};
