@@ -125,6 +125,15 @@ CREATE TABLE IF NOT EXISTS fingerprint_resolutions (
   PRIMARY KEY (extension_id, fingerprint)
 );
 
+-- One row per batch a Durable Object flushed: D1 runs a batch as one transaction, so a resent
+-- batch fails on this key as a whole instead of counting its increments twice (d1-flush.ts).
+CREATE TABLE IF NOT EXISTS ingest_flushes (
+  source TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  flushed_at INTEGER NOT NULL,
+  PRIMARY KEY (source, seq)
+);
+
 -- Release health per extension, version and 5-minute window (window_start = epoch ms, a
 -- multiple of 300000): the denominators and numerators canary-monitor judges releases on.
 CREATE TABLE IF NOT EXISTS release_health (
@@ -137,3 +146,255 @@ CREATE TABLE IF NOT EXISTS release_health (
   new_install_sessions INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (extension_id, version, window_start)
 );
+
+-- ============================================================================================
+-- canary-monitor (issue 6). Written only by canary-monitor: staged Chrome Web Store rollouts, one
+-- decision per judged look, and an outbox of release notifications. Reads release_health.
+-- ============================================================================================
+
+-- One row per rollout of an extension version. Every state change is a compare-and-set on `rev`
+-- (the writer also stamps `lock_token`, so rows written in the same batch can require that this
+-- writer won): two overlapping cron runs can never both act (research/canary.md §4.1).
+CREATE TABLE IF NOT EXISTS canary_rollouts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  extension_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  baseline_version TEXT,                     -- null until preflight finds it
+  source TEXT NOT NULL CHECK (source IN ('api', 'discovered')),
+  -- live: acts on the store; observe: decides and records only (no credentials, or chosen).
+  mode TEXT NOT NULL CHECK (mode IN ('live', 'observe')),
+  state TEXT NOT NULL CHECK (state IN ('PREFLIGHT', 'STAGE', 'INCONCLUSIVE', 'FROZEN',
+    'ROLLING_BACK', 'ROLLED_BACK', 'COMPLETE', 'DETACHED')),
+  stage_index INTEGER NOT NULL DEFAULT 0,
+  stage_started_at INTEGER,                  -- epoch ms
+  stages TEXT NOT NULL,                      -- JSON percentages, fixed at registration
+  params TEXT NOT NULL,                      -- JSON judge parameters, fixed at registration
+  rollback_policy TEXT NOT NULL CHECK (rollback_policy IN ('never', 'critical', 'always')),
+  on_inconclusive TEXT NOT NULL CHECK (on_inconclusive IN ('hold', 'rollback')),
+  judge_state TEXT,                          -- JSON judge state after the last look
+  windows_from INTEGER NOT NULL,             -- first release_health window judged (epoch ms)
+  rollback_preflight TEXT CHECK (rollback_preflight IN ('ok', 'failed', 'skipped')),
+  rollback_version TEXT,                     -- newVersion of the planned or made :rollback
+  pending_action TEXT,                       -- JSON store action in flight (crash recovery)
+  open_alert TEXT,                           -- alert already sent for the current episode
+  detail TEXT,
+  rev INTEGER NOT NULL DEFAULT 0,
+  lock_token TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (extension_id, version)
+);
+CREATE INDEX IF NOT EXISTS canary_rollouts_by_state ON canary_rollouts (state, extension_id);
+
+-- One row per look at a rollout (at most one per cron tick). judge_input and judge_output are the
+-- judge's exact JSON: judge(judge_input) reproduces judge_output bit for bit (§6.7).
+CREATE TABLE IF NOT EXISTS canary_decisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  rollout_id INTEGER NOT NULL REFERENCES canary_rollouts (id),
+  tick_at INTEGER NOT NULL,                  -- scheduled time of the cron tick
+  mode TEXT NOT NULL CHECK (mode IN ('live', 'observe')),
+  state_before TEXT NOT NULL,
+  state_after TEXT NOT NULL,
+  stage_index INTEGER NOT NULL,
+  -- promote | hold | halt | inconclusive (the judge's), or preflight | resume | detach | alert
+  decision TEXT NOT NULL,
+  reasons TEXT NOT NULL,                     -- JSON array of reason codes
+  judge_input TEXT,
+  judge_output TEXT,
+  action TEXT NOT NULL DEFAULT 'none'
+    CHECK (action IN ('none', 'promote', 'rollback', 'rollback_preflight', 'complete', 'freeze', 'detach')),
+  action_status TEXT NOT NULL DEFAULT 'none'
+    CHECK (action_status IN ('none', 'pending', 'applied', 'already_applied', 'observe', 'failed')),
+  action_result TEXT,                        -- JSON: store outcome, or error code and raw body
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (rollout_id, tick_at)
+);
+CREATE INDEX IF NOT EXISTS canary_decisions_by_rollout ON canary_decisions (rollout_id, id);
+
+-- Notifications are recorded here first and delivered after: a failed delivery is retried on a
+-- later tick and never lost. 'recorded': kept only (no channel to deliver to at run time).
+CREATE TABLE IF NOT EXISTS canary_notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  rollout_id INTEGER NOT NULL REFERENCES canary_rollouts (id),
+  decision_id INTEGER REFERENCES canary_decisions (id),
+  channel TEXT NOT NULL CHECK (channel IN ('github', 'slack')),
+  dedupe_key TEXT NOT NULL UNIQUE,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'recorded', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  next_attempt_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS canary_notifications_due ON canary_notifications (status, next_attempt_at);
+
+-- ============================================================================================
+-- triage (issue 5). Written only by the triage Worker. Repositories are stored as lowercased
+-- 'owner/name' slugs; times are epoch ms.
+-- ============================================================================================
+
+-- One row per (repository, extension, fingerprint): the claim that makes "one issue per
+-- fingerprint" hold under redelivery and concurrency (see workers/triage/src/issue/issue-store.ts).
+-- A consumer INSERTs the row before creating the issue; whoever inserted it, or took over a
+-- claim whose lease expired, is the only one allowed to create. `issue_number` is GitHub's
+-- number (live); `outbox_key` names the dry-run outbox entry that would have created it.
+CREATE TABLE IF NOT EXISTS triage_issues (
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('creating', 'open', 'closed')),
+  claim_token TEXT,
+  claimed_at INTEGER NOT NULL DEFAULT 0,
+  issue_number INTEGER,
+  outbox_key TEXT,
+  class TEXT,
+  opted_out INTEGER NOT NULL DEFAULT 0,      -- do-not-fix label or /homeostat stop
+  opted_out_reason TEXT,
+  synced_at INTEGER,                         -- last time the body was written (bounded rate)
+  synced_events INTEGER,
+  regression_at INTEGER,                     -- last regression announced on the issue
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, extension_id, fingerprint)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS triage_issues_by_number
+  ON triage_issues (repo, issue_number) WHERE issue_number IS NOT NULL;
+
+-- Dry-run outbox: the exact GitHub request (method, path below the API base URL, JSON body)
+-- triage would have sent. `key` makes recording idempotent; `depends_on` is the key of the
+-- entry whose issue `{issue_number}` in `path` stands for.
+CREATE TABLE IF NOT EXISTS triage_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL UNIQUE,
+  repo TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  body TEXT,
+  depends_on TEXT,
+  created_at INTEGER NOT NULL
+);
+
+-- Release tracking issues for canary-monitor's comments (TriageRpc.postReleaseComment), claimed
+-- like triage_issues, and the comments posted on them, deduplicated by content hash.
+CREATE TABLE IF NOT EXISTS triage_release_issues (
+  repo TEXT NOT NULL,
+  release_key TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('creating', 'open')),
+  claim_token TEXT,
+  claimed_at INTEGER NOT NULL DEFAULT 0,
+  issue_number INTEGER,
+  outbox_key TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, release_key)
+);
+CREATE TABLE IF NOT EXISTS triage_release_comments (
+  repo TEXT NOT NULL,
+  release_key TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'recorded')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, release_key, content_hash)
+);
+
+-- Attempt store (issue 5, item 4): per-fingerprint fix state, one row per attempt, and every
+-- gating decision with its reason. backoff_until = start of the last attempt + 24h * 2^(n-1).
+CREATE TABLE IF NOT EXISTS triage_attempt_state (
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  extra_attempts INTEGER NOT NULL DEFAULT 0, -- granted by /homeostat retry past maxAttempts
+  last_result TEXT NOT NULL DEFAULT 'none'
+    CHECK (last_result IN ('none', 'pending', 'success', 'failure', 'abandoned')),
+  last_attempt_at INTEGER,
+  backoff_until INTEGER,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, extension_id, fingerprint)
+);
+CREATE TABLE IF NOT EXISTS triage_attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  n INTEGER NOT NULL,                        -- 1-based attempt number for this fingerprint
+  run_id TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  result TEXT NOT NULL DEFAULT 'pending'
+    CHECK (result IN ('pending', 'success', 'failure', 'abandoned')),
+  branch TEXT,
+  head_sha TEXT,
+  pr_number INTEGER,
+  pr_state TEXT NOT NULL DEFAULT 'none' CHECK (pr_state IN ('none', 'open', 'closed', 'merged')),
+  UNIQUE (repo, extension_id, fingerprint, n)
+);
+CREATE INDEX IF NOT EXISTS triage_attempts_by_run ON triage_attempts (run_id, repo);
+CREATE INDEX IF NOT EXISTS triage_attempts_by_head ON triage_attempts (repo, head_sha);
+CREATE INDEX IF NOT EXISTS triage_attempts_by_pr ON triage_attempts (repo, pr_state);
+CREATE TABLE IF NOT EXISTS triage_decisions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  run_id TEXT,
+  repo TEXT NOT NULL,
+  extension_id TEXT,
+  fingerprint TEXT,
+  action TEXT NOT NULL,                      -- e.g. 'attempt', 'retry', 'stop', 'opt_out'
+  allowed INTEGER NOT NULL,
+  reason TEXT NOT NULL,                      -- a closed code, e.g. 'cooldown', 'max_attempts'
+  detail TEXT                                -- JSON explaining the numbers behind the reason
+);
+CREATE INDEX IF NOT EXISTS triage_decisions_by_fingerprint
+  ON triage_decisions (repo, extension_id, fingerprint, at);
+
+-- GitHub webhook deliveries by X-GitHub-Delivery: a repeated delivery is acknowledged and not
+-- processed twice. CI events (check_suite, check_run, workflow_run, pull_request) that match an
+-- attempt's head SHA are kept against that attempt for part 2 to act on.
+CREATE TABLE IF NOT EXISTS triage_webhook_deliveries (
+  delivery_id TEXT PRIMARY KEY,
+  event TEXT NOT NULL,
+  action TEXT,
+  repo TEXT,
+  outcome TEXT NOT NULL,                     -- 'processing', 'processed', 'ignored', 'invalid'
+  detail TEXT,
+  received_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS triage_ci_events (
+  delivery_id TEXT PRIMARY KEY,
+  attempt_id INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  action TEXT,
+  head_sha TEXT NOT NULL,
+  name TEXT,
+  status TEXT,
+  conclusion TEXT,
+  pr_number INTEGER,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS triage_ci_events_by_attempt ON triage_ci_events (attempt_id, received_at);
+
+-- Run records (issue 5, item 8; the seeds' JSONL metrics): one row per consumer batch and
+-- repository, exported as JSONL by GET /admin/runs.jsonl.
+CREATE TABLE IF NOT EXISTS triage_runs (
+  run_id TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  mode TEXT NOT NULL,                        -- 'live' | 'dry-run'
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL,
+  latency_ms INTEGER NOT NULL,
+  messages INTEGER NOT NULL,
+  issues_created INTEGER NOT NULL,
+  issues_updated INTEGER NOT NULL,
+  issues_reopened INTEGER NOT NULL,
+  cooldowns INTEGER NOT NULL,
+  opt_outs INTEGER NOT NULL,
+  human_review INTEGER NOT NULL,
+  errors INTEGER NOT NULL,
+  fingerprints TEXT NOT NULL,                -- JSON array
+  error_codes TEXT NOT NULL,                 -- JSON object: code -> count
+  PRIMARY KEY (run_id, repo)
+);
+CREATE INDEX IF NOT EXISTS triage_runs_by_time ON triage_runs (started_at);

@@ -16,6 +16,8 @@ export interface LocalStackOptions {
   ports: Record<WorkerEntry['name'], number>;
   /** Replaces each Worker's configured cron expressions, to see a tick without waiting. */
   cronOverride?: string;
+  /** Overrides of Wrangler vars per Worker, e.g. to turn on bench metrics. */
+  vars?: Partial<Record<WorkerEntry['name'], Record<string, string>>>;
   log?: (line: string) => void;
 }
 
@@ -84,6 +86,10 @@ async function prepare(entry: WorkerEntry, options: LocalStackOptions): Promise<
     crons,
     options: {
       ...workerOptions,
+      bindings: {
+        ...(workerOptions.bindings as Record<string, string>),
+        ...options.vars?.[entry.name],
+      },
       name: scriptName,
       modules: [
         { type: 'ESModule', path: path.join(path.dirname(main), 'index.js'), contents: script },

@@ -4,12 +4,22 @@ import {
   healthResponse,
   parseHomeostatEnv,
 } from '@homeostat/shared';
+import { cors } from 'hono/cors';
+import { benchMetrics, resetBenchMetrics } from './bench-metrics.ts';
+import { handleEvents } from './events.route.ts';
+import { authenticate, indexIngestKeys } from './ingest-key.ts';
+import { handleSessions } from './sessions.route.ts';
+
+/** Extension pages and service workers send CORS requests from their own origin. */
+const EXTENSION_ORIGIN =
+  /^(chrome-extension|moz-extension|safari-web-extension):\/\/[A-Za-z0-9.@{}-]+$/;
 
 /**
  * The public ingest Worker's HTTP app. It holds no credentials at all, so it has a single mode.
  * The config is a parameter so tests can run the same app against other configurations.
  */
-export function createIngestApp(_config: HomeostatConfig) {
+export function createIngestApp(config: HomeostatConfig) {
+  const keys = indexIngestKeys(config);
   const app = createWorkerApp<Env>();
   app.get('/healthz', (c) =>
     healthResponse({
@@ -20,5 +30,22 @@ export function createIngestApp(_config: HomeostatConfig) {
       db: c.env.DB,
     }),
   );
+  app.use(
+    '/v1/*',
+    cors({
+      origin: (origin) => (EXTENSION_ORIGIN.test(origin) ? origin : null),
+      allowMethods: ['POST', 'OPTIONS'],
+      allowHeaders: ['content-type', 'x-homeostat-key'],
+      exposeHeaders: ['retry-after'],
+      maxAge: 86_400,
+    }),
+  );
+  app.on(['GET', 'DELETE'], '/__bench/metrics', (c) => {
+    if (c.env.BENCH_METRICS !== '1') return c.notFound();
+    if (c.req.method === 'DELETE') resetBenchMetrics();
+    return c.json(benchMetrics);
+  });
+  app.post('/v1/events', (c) => handleEvents(c, authenticate(c, keys)));
+  app.post('/v1/sessions', (c) => handleSessions(c, authenticate(c, keys)));
   return app;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SurfaceSchema } from '../wire/ingest.schema.ts';
 
 /**
  * The one configuration file (`homeostat.config.json`). Every object is strict: an unknown key is
@@ -42,6 +43,40 @@ const SourceRootSchema = z.strictObject({
     }),
 });
 
+/**
+ * Per-repository additions to triage's policy engine (issue 5, item 3). The seed rules are the
+ * default set; `rules` add patterns (matched case-insensitively against the error type, message,
+ * culprit and stack), `disable` switches default rules off by id, and `neverSafeSurfaces` names
+ * surfaces whose errors are never classed "safe" (the background service worker by default).
+ */
+const PolicyRuleSchema = z.strictObject({
+  id: slug,
+  class: z.enum(['safe', 'needs-validation', 'critical']),
+  pattern: z
+    .string()
+    .min(1)
+    .max(500)
+    .refine(
+      (p) => {
+        try {
+          new RegExp(p, 'i');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be a valid regular expression' },
+    ),
+});
+
+const RepositoryPolicySchema = z
+  .strictObject({
+    rules: z.array(PolicyRuleSchema).max(50).default([]),
+    disable: z.array(slug).max(50).default([]),
+    neverSafeSurfaces: z.array(SurfaceSchema).max(9).default(['background']),
+  })
+  .prefault({});
+
 export const RepositoryConfigSchema = z.strictObject({
   slug: RepoSlugSchema,
   defaultBranch: z.string().min(1).max(255).default('main'),
@@ -62,6 +97,9 @@ export const RepositoryConfigSchema = z.strictObject({
   maxPrsPerRun: z.int().min(0).max(20).default(2),
   maxOpenPrs: z.int().min(0).max(50).default(5),
   maxAttempts: z.int().min(1).max(10).default(3),
+  /** Least time between two updates of a fingerprint's issue body (issue 5, item 2). */
+  issueUpdateMinutes: z.int().min(1).max(10_080).default(60),
+  policy: RepositoryPolicySchema,
   confidenceThreshold: z.number().min(0).max(1).default(0.8),
   requiredChecks: z.array(z.string().min(1).max(200)).max(50).default([]),
   sourceRoots: z
@@ -130,23 +168,44 @@ const ModelsSchema = z
 
 const CanarySchema = z
   .strictObject({
+    /** `observe` decides and records but never calls the store, even with credentials. */
+    mode: z.enum(['auto', 'observe']).default('auto'),
     storeApiBaseUrl: z.url().default('https://chromewebstore.googleapis.com'),
     oauthTokenUrl: z.url().default('https://oauth2.googleapis.com/token'),
     stages: z
-      .array(z.number().gt(0).max(100))
+      .array(z.int().gt(0).max(100))
       .min(1)
       .default([5, 10, 25, 50, 100])
       .refine((s) => s.every((p, i) => i === 0 || p > (s[i - 1] ?? 0)), {
         message: 'must be strictly increasing',
       })
       .refine((s) => s.at(-1) === 100, { message: 'must end at 100' }),
-    minSoakMinutes: z.int().min(0).default(60),
-    minSessionsPerStage: z.int().min(0).default(1_000),
-    maxStageHours: z.number().positive().default(48),
+    // Defaults from research/canary.md §4.3: Chrome checks for updates "every few hours".
+    firstStageMinSoakMinutes: z.int().min(0).default(360),
+    minSoakMinutes: z.int().min(0).default(240),
+    minSessionsPerStage: z.int().min(0).default(2_000),
+    maxStageHours: z.number().positive().default(72),
     alpha: z.number().gt(0).lt(1).default(0.01),
     beta: z.number().gt(0).lt(1).default(0.05),
     thetaBad: z.number().gt(1).default(1.5),
+    /** Tolerated rate ratio of the halt test (θ₀). */
+    theta0: z.number().min(1).default(1),
+    /** Alternatives of the halting mixture e-value, equally weighted; each must exceed theta0. */
+    thetaGrid: z.array(z.number().gt(1)).min(1).max(10).default([1.25, 1.5, 2, 3, 5]),
+    minCanaryAffected: z.int().min(0).default(5),
+    criticalRate: z.number().gt(0).lt(1).default(0.1),
+    criticalMinSessions: z.int().min(1).default(30),
+    maxDataGapMinutes: z.int().min(5).default(30),
+    /** Windows younger than this are not judged yet: ingest flushes its aggregates in batches. */
+    windowSettleMinutes: z.int().min(0).max(60).default(10),
     rollback: z.enum(['never', 'critical', 'always']).default('critical'),
+    onInconclusive: z.enum(['hold', 'rollback']).default('hold'),
+    /** Judge (observe only) a new version that appears in release health without a registration. */
+    discover: z.boolean().default(true),
+  })
+  .refine((c) => c.thetaGrid.every((t) => t > c.theta0), {
+    message: 'every thetaGrid value must exceed theta0',
+    path: ['thetaGrid'],
   })
   .prefault({});
 

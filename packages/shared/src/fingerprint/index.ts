@@ -1,2 +1,12 @@
-// Filled in by the stack parsing and fingerprinting work (issue 3).
-export {};
+export {
+  normalizeFramePath,
+  parseStack,
+  type StackFrame,
+} from '../stack/parse-stack.ts';
+export {
+  computeFingerprint,
+  FINGERPRINT_VERSION,
+  type FingerprintInput,
+  type FingerprintResult,
+} from './compute-fingerprint.ts';
+export { parameterizeMessage } from './parameterize.ts';

@@ -1,2 +1,2 @@
-// Filled in by the PII scrubber work (issue 3).
-export {};
+export { scrubText } from './scrub-text.ts';
+export { SCRUB_MAX_DEPTH, scrubEvent, scrubValue } from './scrub-value.ts';

@@ -7,6 +7,8 @@ export interface PublicError {
   readonly httpStatus: number;
   readonly message: string;
   readonly retryAfterSeconds?: number;
+  /** Validation problems by path and code only: never the offending values. */
+  readonly issues?: readonly { path: string; code: string }[];
 }
 
 export function isPublicError(err: unknown): err is PublicError {

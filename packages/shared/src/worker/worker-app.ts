@@ -4,7 +4,7 @@ import { isPublicError } from './public-error.ts';
 
 /** The JSON error body every Homeostat Worker answers with. */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; issues?: { path: string; code: string }[] };
 }
 
 /**
@@ -19,6 +19,7 @@ export function errorResponse(err: unknown): Response {
       headers['retry-after'] = String(Math.max(0, Math.ceil(err.retryAfterSeconds)));
     }
     const body: ErrorBody = { error: { code: err.code, message: err.message } };
+    if (err.issues !== undefined) body.error.issues = [...err.issues];
     return Response.json(body, { status: err.httpStatus as ContentfulStatusCode, headers });
   }
   console.error('unhandled error', err instanceof Error ? err.name : typeof err);

@@ -1,0 +1,208 @@
+import { DurableObject } from 'cloudflare:workers';
+import { type BucketRule, type BucketState, perMinute, takeTokens } from './token-bucket.ts';
+
+/**
+ * RateLimiter Durable Object. Invariants:
+ * - One instance per install (`install:<sha256(extension id, install id)>`; the raw install id
+ *   never becomes a name or leaves the Worker) and one per extension (`extension:<id>`).
+ * - An install instance owns that install's event and session buckets and remembers which of its
+ *   sessions were already counted (for release health), so the Worker makes one call per request.
+ * - An extension instance owns the per-extension bucket and the daily quota. It hands out leases
+ *   of many tokens at once, so its load grows with Worker isolates, not with events.
+ * - Idle instances delete themselves after 30 days (alarm), so storage does not grow with churn.
+ */
+
+const IDLE_DELETE_MS = 30 * 24 * 3_600_000;
+/** An install counts as new for its first day: its sessions are new-install sessions. */
+const NEW_INSTALL_MS = 24 * 3_600_000;
+/** Session ids are remembered this long: a session reported later than this counts again. */
+const SESSION_MEMORY_MS = 2 * 24 * 3_600_000;
+
+export interface InstallAdmission {
+  /** How many of the request's items may go through (the first ones). */
+  granted: number;
+  retryAfterSeconds: number;
+  /** True during the install's first day: its sessions are new-install sessions. */
+  newInstall: boolean;
+  /** Of the session ids given, those not counted before (sessions endpoint) … */
+  newSessions: string[];
+  /** … or those whose first error this is (events endpoint), for error-affected sessions. */
+  firstErrorSessions: string[];
+}
+
+export interface ExtensionLease {
+  granted: number;
+  retryAfterSeconds: number;
+  /** 'day' when the daily quota, not the bucket, is what ran out. */
+  limitedBy: 'bucket' | 'day' | null;
+}
+
+export class RateLimiter extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(`
+        CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS sessions (
+          session_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL, errored INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, used INTEGER NOT NULL);
+      `);
+    });
+  }
+
+  /** An install's request: `kind` picks the bucket; `sessionIds` are the request's sessions. */
+  async admitInstall(input: {
+    kind: 'events' | 'sessions';
+    count: number;
+    perMinute: number;
+    sessionIds: string[];
+    now: number;
+  }): Promise<InstallAdmission> {
+    const { now } = input;
+    const take = this.take(input.kind, perMinute(input.perMinute), input.count, now);
+    let firstSeen = this.sql
+      .exec<{ value: number }>("SELECT value FROM meta WHERE key = 'first_seen'")
+      .toArray()[0]?.value;
+    if (firstSeen === undefined) {
+      firstSeen = now;
+      this.sql.exec("INSERT INTO meta (key, value) VALUES ('first_seen', ?)", now);
+    }
+    const newInstall = now - firstSeen < NEW_INSTALL_MS;
+    this.touch(now);
+    this.sql.exec('DELETE FROM sessions WHERE seen_at < ?', now - SESSION_MEMORY_MS);
+
+    const newSessions: string[] = [];
+    const firstErrorSessions: string[] = [];
+    // Only the admitted items count: a rate-limited event did not reach storage.
+    for (const id of [...new Set(input.sessionIds)].slice(0, take.granted)) {
+      const row = this.sql
+        .exec<{ errored: number }>('SELECT errored FROM sessions WHERE session_id = ?', id)
+        .toArray()[0];
+      if (input.kind === 'sessions') {
+        if (row === undefined) {
+          newSessions.push(id);
+          this.sql.exec('INSERT INTO sessions (session_id, seen_at) VALUES (?, ?)', id, now);
+        }
+      } else if (row === undefined || row.errored === 0) {
+        firstErrorSessions.push(id);
+        this.sql.exec(
+          `INSERT INTO sessions (session_id, seen_at, errored) VALUES (?, ?, 1)
+           ON CONFLICT (session_id) DO UPDATE SET errored = 1`,
+          id,
+          now,
+        );
+      }
+    }
+    await this.ctx.storage.setAlarm(now + IDLE_DELETE_MS);
+    return {
+      granted: take.granted,
+      retryAfterSeconds: take.retryAfterSeconds,
+      newInstall,
+      newSessions,
+      firstErrorSessions,
+    };
+  }
+
+  /**
+   * A lease of up to `want` event tokens from the extension's bucket and daily quota. `refund`
+   * returns what an expired earlier lease did not use, so leasing ahead costs no budget.
+   */
+  async leaseExtension(input: {
+    want: number;
+    refund: number;
+    perMinute: number;
+    perDay: number;
+    now: number;
+  }): Promise<ExtensionLease> {
+    if (input.refund > 0) this.refund('extension', perMinute(input.perMinute), input.refund);
+    const day = new Date(input.now).toISOString().slice(0, 10);
+    const used =
+      this.sql.exec<{ used: number }>('SELECT used FROM days WHERE day = ?', day).toArray()[0]
+        ?.used ?? 0;
+    const dayLeft = Math.max(0, input.perDay - used);
+    const take = this.take(
+      'extension',
+      perMinute(input.perMinute),
+      Math.min(input.want, dayLeft),
+      input.now,
+    );
+    this.sql.exec(
+      'INSERT INTO days (day, used) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET used = used + excluded.used',
+      day,
+      take.granted,
+    );
+    this.sql.exec('DELETE FROM days WHERE day < ?', day);
+    this.touch(input.now);
+    await this.ctx.storage.setAlarm(input.now + IDLE_DELETE_MS);
+    if (dayLeft === 0) {
+      const nextDay = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
+      return {
+        granted: 0,
+        retryAfterSeconds: Math.ceil((nextDay - input.now) / 1000),
+        limitedBy: 'day',
+      };
+    }
+    return {
+      granted: take.granted,
+      retryAfterSeconds: take.retryAfterSeconds,
+      limitedBy: take.granted < input.want ? 'bucket' : null,
+    };
+  }
+
+  override async alarm(): Promise<void> {
+    const lastSeen = this.sql
+      .exec<{ value: number }>("SELECT value FROM meta WHERE key = 'last_seen'")
+      .toArray()[0]?.value;
+    if (lastSeen !== undefined && Date.now() - lastSeen < IDLE_DELETE_MS) {
+      await this.ctx.storage.setAlarm(lastSeen + IDLE_DELETE_MS);
+      return;
+    }
+    await this.ctx.storage.deleteAll();
+  }
+
+  private touch(now: number): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES ('last_seen', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      now,
+    );
+  }
+
+  private refund(name: string, rule: BucketRule, tokens: number): void {
+    const current = this.readBucket(name);
+    if (current === null) return;
+    this.writeBucket(name, {
+      tokens: Math.min(rule.capacity, current.tokens + tokens),
+      updatedAt: current.updatedAt,
+    });
+  }
+
+  private readBucket(name: string): BucketState | null {
+    const row = this.sql
+      .exec<{ tokens: number; updated_at: number }>(
+        'SELECT tokens, updated_at FROM buckets WHERE name = ?',
+        name,
+      )
+      .toArray()[0];
+    return row === undefined ? null : { tokens: row.tokens, updatedAt: row.updated_at };
+  }
+
+  private writeBucket(name: string, state: BucketState): void {
+    this.sql.exec(
+      `INSERT INTO buckets (name, tokens, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
+      name,
+      state.tokens,
+      state.updatedAt,
+    );
+  }
+
+  private take(name: string, rule: BucketRule, want: number, now: number) {
+    const result = takeTokens(this.readBucket(name), rule, want, now);
+    this.writeBucket(name, result.state);
+    return result;
+  }
+}

@@ -1,0 +1,54 @@
+import { type ExtensionConfig, SessionsRequestSchema } from '@homeostat/shared';
+import type { Context } from 'hono';
+import { countDoCall } from './bench-metrics.ts';
+import { IngestError } from './ingest-error.ts';
+import { flushIntervalMs } from './ingest-settings.ts';
+import { hashInstall } from './install-hash.ts';
+import { readJsonBody } from './json-body.ts';
+
+/** Session starts are cheaper than events; an install may report this many per minute. */
+const SESSIONS_PER_INSTALL_PER_MINUTE = 60;
+
+/**
+ * `POST /v1/sessions`: the denominators of release health. The install's RateLimiter drops
+ * sessions it has counted before (a resubmitted batch), then the extension's ReleaseHealth
+ * object counts the rest per version and 5-minute window.
+ */
+export async function handleSessions(c: Context<{ Bindings: Env }>, extension: ExtensionConfig) {
+  const body = await readJsonBody(c, SessionsRequestSchema);
+  const env = c.env;
+  const now = Date.now();
+  const installHash = await hashInstall(extension.id, body.install.id);
+  let accepted: number;
+  try {
+    countDoCall();
+    const install = await env.RATE_LIMITER.getByName(`install:${installHash}`).admitInstall({
+      kind: 'sessions',
+      count: body.sessions.length,
+      perMinute: SESSIONS_PER_INSTALL_PER_MINUTE,
+      sessionIds: body.sessions.map((s) => s.sessionId),
+      now,
+    });
+    if (install.granted === 0) {
+      throw new IngestError('rate_limited', 'rate limit exceeded', {
+        retryAfterSeconds: install.retryAfterSeconds,
+      });
+    }
+    accepted = install.newSessions.length;
+    countDoCall();
+    await env.RELEASE_HEALTH.getByName(`release-health:${extension.id}`).recordSessions({
+      extensionId: extension.id,
+      version: body.extension.version,
+      sessions: accepted,
+      newInstallSessions: install.newInstall ? accepted : 0,
+      flushIntervalMs: flushIntervalMs(env),
+      now,
+    });
+  } catch (err) {
+    if (err instanceof IngestError) throw err;
+    throw new IngestError('unavailable', 'storage unavailable, retry later', {
+      retryAfterSeconds: 5,
+    });
+  }
+  return c.json({ accepted }, 202);
+}
