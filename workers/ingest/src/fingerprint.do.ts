@@ -13,9 +13,10 @@ import { windowStart } from './release-window.ts';
  * - It receives scrubbed events only; everything it stores or sends is scrubbed.
  * - Counting happens in its own SQLite storage; D1 is written from the alarm in one batch per
  *   flush (d1-flush.ts), never per event.
- * - A transition is recorded in the same synchronous step as the state change that causes it and
- *   is then sent to the triage queue; an unsent one is resent from the alarm. Triage is idempotent,
- *   so a resend after a crash between send and bookkeeping is harmless.
+ * - A transition is recorded in the same synchronous step as the state change that causes it, and
+ *   is sent to the triage queue from the alarm once the flush carrying it has reached D1 (triage
+ *   reads the fingerprint from D1). An unsent one is resent by the next alarm; triage is
+ *   idempotent, so a resend after a crash between send and bookkeeping is harmless.
  */
 
 /** Distinct installs are counted exactly up to this bound, then by HyperLogLog. */
@@ -79,6 +80,8 @@ type StateRow = {
 export class FingerprintDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: FlushOutbox;
+  /** Whether a flush alarm is pending; read from storage once per activation, then tracked. */
+  private flushScheduled: boolean | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -120,9 +123,10 @@ export class FingerprintDO extends DurableObject<Env> {
   /** Counts a group of events of this fingerprint from one install and decides transitions. */
   async record(input: RecordInput): Promise<RecordStatus[]> {
     const statuses = this.ctx.storage.transactionSync(() => this.apply(input));
-    await this.sendTransitions();
-    if ((await this.ctx.storage.getAlarm()) === null) {
+    this.flushScheduled ??= (await this.ctx.storage.getAlarm()) !== null;
+    if (!this.flushScheduled) {
       await this.ctx.storage.setAlarm(input.now + input.flushIntervalMs);
+      this.flushScheduled = true;
     }
     return statuses;
   }
@@ -149,14 +153,13 @@ export class FingerprintDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.flushScheduled = false;
     const state = this.readState();
     if (state === null) return;
-    await this.sendTransitions();
 
     let pending = this.outbox.pending();
     if (pending === null) {
       await this.applyResolution(state, now);
-      await this.sendTransitions();
       // Draining and storing the batch is one step: a crash leaves either both or neither.
       pending = this.ctx.storage.transactionSync(() => {
         const statements = this.drainToStatements(now);
@@ -168,6 +171,9 @@ export class FingerprintDO extends DurableObject<Env> {
       failed =
         (await this.outbox.send(this.env.DB, pending.seq, pending.statements, now)) === 'failed';
     }
+    // Transitions go out only once the flush that records them is in D1, so triage never
+    // receives a message about a fingerprint it cannot read yet.
+    if (!failed) await this.sendTransitions();
     this.sql.exec(
       'DELETE FROM recent_events WHERE at < ? OR event_id IN (SELECT event_id FROM recent_events ORDER BY at DESC LIMIT -1 OFFSET ?)',
       now - RECENT_EVENTS_TTL_MS,
@@ -177,8 +183,12 @@ export class FingerprintDO extends DurableObject<Env> {
       .exec<{ n: number }>('SELECT count(*) AS n FROM transitions WHERE sent = 0')
       .one().n;
     const dirty = this.readState()?.dirty === 1;
-    if (failed || unsent > 0) await this.ctx.storage.setAlarm(now + RETRY_FLUSH_MS);
-    else if (dirty) await this.ctx.storage.setAlarm(now + state.flush_interval_ms);
+    if (failed || unsent > 0 || dirty) {
+      await this.ctx.storage.setAlarm(
+        now + (failed || unsent > 0 ? RETRY_FLUSH_MS : state.flush_interval_ms),
+      );
+      this.flushScheduled = true;
+    }
   }
 
   private apply(input: RecordInput): RecordStatus[] {

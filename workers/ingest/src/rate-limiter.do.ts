@@ -39,6 +39,8 @@ export interface ExtensionLease {
 
 export class RateLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** Whether the idle-deletion alarm is set; read from storage once per activation. */
+  private alarmSet: boolean | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -97,7 +99,7 @@ export class RateLimiter extends DurableObject<Env> {
         );
       }
     }
-    await this.ctx.storage.setAlarm(now + IDLE_DELETE_MS);
+    await this.ensureAlarm(now);
     return {
       granted: take.granted,
       retryAfterSeconds: take.retryAfterSeconds,
@@ -137,7 +139,7 @@ export class RateLimiter extends DurableObject<Env> {
     );
     this.sql.exec('DELETE FROM days WHERE day < ?', day);
     this.touch(input.now);
-    await this.ctx.storage.setAlarm(input.now + IDLE_DELETE_MS);
+    await this.ensureAlarm(input.now);
     if (dayLeft === 0) {
       const nextDay = Date.parse(`${day}T00:00:00Z`) + 86_400_000;
       return {
@@ -158,10 +160,25 @@ export class RateLimiter extends DurableObject<Env> {
       .exec<{ value: number }>("SELECT value FROM meta WHERE key = 'last_seen'")
       .toArray()[0]?.value;
     if (lastSeen !== undefined && Date.now() - lastSeen < IDLE_DELETE_MS) {
+      // Not idle after all: look again when it would be, judged from the last use.
       await this.ctx.storage.setAlarm(lastSeen + IDLE_DELETE_MS);
+      this.alarmSet = true;
       return;
     }
     await this.ctx.storage.deleteAll();
+    this.alarmSet = false;
+  }
+
+  /**
+   * The alarm only has to exist; when it fires it re-arms itself from `last_seen`. Setting it on
+   * every call would cost a storage write per request.
+   */
+  private async ensureAlarm(now: number): Promise<void> {
+    this.alarmSet ??= (await this.ctx.storage.getAlarm()) !== null;
+    if (!this.alarmSet) {
+      await this.ctx.storage.setAlarm(now + IDLE_DELETE_MS);
+      this.alarmSet = true;
+    }
   }
 
   private touch(now: number): void {

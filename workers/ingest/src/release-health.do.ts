@@ -15,6 +15,8 @@ const RETRY_FLUSH_MS = 30_000;
 export class ReleaseHealthDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly outbox: FlushOutbox;
+  /** Whether a flush alarm is pending; read from storage once per activation, then tracked. */
+  private flushScheduled: boolean | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -50,13 +52,16 @@ export class ReleaseHealthDO extends DurableObject<Env> {
       input.sessions,
       input.newInstallSessions,
     );
-    if ((await this.ctx.storage.getAlarm()) === null) {
+    this.flushScheduled ??= (await this.ctx.storage.getAlarm()) !== null;
+    if (!this.flushScheduled) {
       await this.ctx.storage.setAlarm(input.now + input.flushIntervalMs);
+      this.flushScheduled = true;
     }
   }
 
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.flushScheduled = false;
     let pending = this.outbox.pending();
     if (pending === null) {
       // Draining and storing the batch is one step: a crash leaves either both or neither.
@@ -87,6 +92,7 @@ export class ReleaseHealthDO extends DurableObject<Env> {
       (await this.outbox.send(this.env.DB, pending.seq, pending.statements, now)) === 'failed'
     ) {
       await this.ctx.storage.setAlarm(now + RETRY_FLUSH_MS);
+      this.flushScheduled = true;
     }
   }
 }

@@ -74,13 +74,18 @@ describe('Fingerprint Durable Object', () => {
     const { fp, stub } = newFingerprint();
     const a = await installHash();
     for (let i = 0; i < 5; i++) await stub.record(input(fp, { installHash: a }));
+    await runDurableObjectAlarm(stub);
     expect(queue.reasons(fp)).toEqual([]);
     expect((await stub.inspect()).state).toBe('pending');
     const b = await installHash();
     await stub.record(input(fp, { installHash: b }));
     await stub.record(input(fp, { installHash: b }));
     await stub.record(input(fp, { installHash: await installHash() }));
+    // Sent only once the flush that records it is in D1, so triage can read what it is about.
+    expect(queue.reasons(fp)).toEqual([]);
+    await runDurableObjectAlarm(stub);
     expect(queue.reasons(fp)).toEqual(['new']);
+    expect(await d1Fingerprint(fp)).toMatchObject({ state: 'open' });
     expect(await stub.inspect()).toMatchObject({ state: 'open', events: 8, installs: 3 });
     queue.restore();
   });
@@ -152,11 +157,12 @@ describe('Fingerprint Durable Object', () => {
 
     await stub.record(input(fp, { version: '1.9.0' }));
     await stub.record(input(fp, { version: '1.10' }));
+    await runDurableObjectAlarm(stub);
     expect(queue.reasons(fp)).toEqual(['new']);
     await stub.record(input(fp, { version: '1.10.1' }));
     await stub.record(input(fp, { version: '1.11.0' }));
-    expect(queue.reasons(fp)).toEqual(['new', 'regression']);
     await runDurableObjectAlarm(stub);
+    expect(queue.reasons(fp)).toEqual(['new', 'regression']);
     expect(await d1Fingerprint(fp)).toMatchObject({ state: 'regressed', last_version: '1.11.0' });
     const transitions = await env.DB.prepare(
       'SELECT kind, version FROM fingerprint_transitions WHERE fingerprint = ? ORDER BY at',
