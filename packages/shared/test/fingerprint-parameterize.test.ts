@@ -116,6 +116,8 @@ describe('parameterizeMessage: linear time on hostile input', () => {
   ])('%s', ([, message], { expect }) => {
     const started = performance.now();
     parameterizeMessage(message);
-    expect(performance.now() - started).toBeLessThan(250);
+    // A guard against catastrophic backtracking (seconds to hours), not a speed target: the
+    // bound is loose so a loaded CI machine cannot fail it.
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });

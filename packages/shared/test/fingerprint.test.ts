@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'vitest';
 import { stackFixture, stackFixtureNames } from '../../../test/fixtures/stacks/index.ts';
 import {
@@ -251,5 +252,18 @@ describe('robustness', () => {
     expect(result.fingerprint).toMatch(/^fp1:[0-9a-f]{32}$/);
     expect(result.frames.length).toBeLessThanOrEqual(50);
     expect(result.components.length).toBeLessThanOrEqual(7);
+  });
+});
+
+describe('portability', () => {
+  // The SDK bundles this code into extensions; Safari before 16.4 rejects a regex lookbehind when
+  // the script is parsed, which would take the whole SDK down with it.
+  test.for([
+    '../src/stack/parse-stack.ts',
+    '../src/fingerprint/parameterize.ts',
+    '../src/fingerprint/compute-fingerprint.ts',
+  ])('%s has no regex lookbehind', (file, { expect }) => {
+    const source = readFileSync(new URL(file, import.meta.url), 'utf8');
+    expect(source).not.toMatch(/\(\?<[=!]/);
   });
 });

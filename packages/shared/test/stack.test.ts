@@ -342,7 +342,9 @@ describe('parseStack: robustness against hostile input', () => {
   ])('%s: no throw, at most 50 well-formed frames, in linear time', ([, stack], { expect }) => {
     const started = performance.now();
     const frames = parseStack(stack);
-    expect(performance.now() - started).toBeLessThan(250);
+    // A guard against catastrophic backtracking (seconds to hours), not a speed target: the
+    // bound is loose so a loaded CI machine cannot fail it.
+    expect(performance.now() - started).toBeLessThan(2_000);
     expect(frames.length).toBeLessThanOrEqual(50);
     for (const f of frames) {
       expect(f.line === null || Number.isSafeInteger(f.line)).toBe(true);

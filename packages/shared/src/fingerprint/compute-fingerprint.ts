@@ -88,7 +88,8 @@ function contributing(frames: StackFrame[], inAppOnly: boolean): Contribution[] 
  *    (architecture.md "Field notes"), and the same message from the popup and from the service
  *    worker are two call sites, so the surface stands in for the missing frames. With frames it
  *    would only split one bug shared by two surfaces, so it counts only here.
- * The message never counts while frames do: it carries data (ids, names) that frames do not.
+ * The message never counts while frames do (Sentry: "ignored because stacktrace takes
+ * precedence", §3.5): it carries data (ids, property names) that the frames already locate.
  */
 export async function computeFingerprint(input: FingerprintInput): Promise<FingerprintResult> {
   const frames = parseStack(input.stack ?? '');

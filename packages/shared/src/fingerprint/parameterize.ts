@@ -4,13 +4,20 @@
  * replacements, so that one bug reported with different ids, numbers or addresses is one group.
  *
  * Differences, each for a reason:
- * - Every pattern starts where a run of the characters it consumes starts (a negative lookbehind
- *   or `\b`), so a failed attempt is never retried inside the same run. Sentry's unanchored
- *   patterns are quadratic on long runs (`aaaa…` for the email pattern); ours are linear.
+ * - Every pattern starts where a run of the characters it consumes starts (`\b`, or `(^|[^…])`:
+ *   one character that cannot be in the run, captured and put back), so a failed attempt is never
+ *   retried inside the same run. Sentry's unanchored patterns are quadratic on long runs (`aaaa…`
+ *   for the email pattern); ours are linear. Lookbehind would say the same more plainly, but
+ *   Safari before 16.4 rejects it when the script is parsed, which would break the whole SDK.
  * - `url` takes any `scheme://`, not only http(s)/ws(s)/ftp: a chrome-extension:// URL in a
  *   message carries the per-install extension id.
- * - `hostname` uses a short list of common TLDs instead of Sentry's top 100 (bundle size), and
- *   refuses a name followed by `.word` so that property chains such as `chrome.app.window` stay.
+ * - `email` takes the local parts people use (`[\w.+%-]`), not RFC 5322's full set, so a quote
+ *   or `=` before an address stays outside the match.
+ * - `hostname` (Sentry's top-100 TLD list) is left out: extension messages name hosts inside URLs,
+ *   which `url` covers, while the list would cost bundle size and mistake property chains such as
+ *   `chrome.app.window` for hosts.
+ * - `ip` takes IPv4 and IPv6 with a letter or `::` (so that `19:02:00` stays a time); `date` is the
+ *   subset JS prints (below).
  * - Numbers are whole runs of digits not touching a letter or digit: `tab-1842`, `tab_1842`,
  *   `id:1842` are parameterised, `utf8`, `v2`, `sha256` and `int32` are not. The sign is kept.
  * - Ids inside words are parameterised too: hex runs of 6+ with a digit and a letter
@@ -20,11 +27,11 @@
  *   scheme, so no pattern touches them and they group as the plain text they are.
  */
 const RULES: [RegExp, string][] = [
-  [/(?<![\w.+%-])[\w.+%-]+@[a-z\d-]+(?:\.[a-z\d-]+)*/gi, '<email>'],
-  [/(?<![\w+.-])[a-z][\w+.-]*:\/\/\S*[^\s.,;:!?'")\]]/gi, '<url>'],
+  [/(^|[^\w.+%-])[\w.+%-]+@[a-z\d-]+(?:\.[a-z\d-]+)*/gi, '$1<email>'],
+  [/(^|[^\w+.-])[a-z][\w+.-]*:\/\/\S*[^\s.,;:!?'")\]]/gi, '$1<url>'],
   [
-    /\b(?:\d{1,3}\.){3}\d{1,3}\b|(?<![\w:])(?=[\da-f:]*(?:[a-f]|::))(?:[\da-f]{0,4}:){2,7}[\da-f]{0,4}(?![\w:])/gi,
-    '<ip>',
+    /\b(?:\d{1,3}\.){3}\d{1,3}\b|(^|[^\w:])(?=[\da-f:]*(?:[a-f]|::))(?:[\da-f]{0,4}:){2,7}[\da-f]{0,4}(?![\w:])/gi,
+    '$1<ip>',
   ],
   [/\b[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}\b/gi, '<uuid>'],
   [/\b[\da-f]{40}\b/gi, '<sha1>'],
@@ -37,12 +44,12 @@ const RULES: [RegExp, string][] = [
     '<date>',
   ],
   [/\b\d+(?:\.\d+)?m?s\b/g, '<duration>'],
-  [/\b0x[\da-f]+\b|(?<![a-z\d])(?=[a-f]*\d)(?=\d*[a-f])[\da-f]{6,}(?![a-z\d])/gi, '<hex>'],
-  [/(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[a-z])(?=[\w-]*[A-Z])[\w-]{16,}/g, '<id>'],
-  [/(?<![a-z\d])\d+\.\d+(?![a-z\d])/gi, '<float>'],
-  [/(?<![a-z\d])\d+(?![a-z\d])/gi, '<int>'],
-  [/(?<==)(?:'[^'\n]{0,256}'|"[^"\n]{0,256}")/g, '<quoted_str>'],
-  [/(?<==)(?:true|false)\b/g, '<bool>'],
+  [/\b0x[\da-f]+\b|(^|[^a-z\d])(?=[a-f]*\d)(?=\d*[a-f])[\da-f]{6,}(?![a-z\d])/gi, '$1<hex>'],
+  [/(^|[^\w-])(?=[\w-]*\d)(?=[\w-]*[a-z])(?=[\w-]*[A-Z])[\w-]{16,}/g, '$1<id>'],
+  [/(^|[^a-z\d])\d+\.\d+(?![a-z\d])/gi, '$1<float>'],
+  [/(^|[^a-z\d])\d+(?![a-z\d])/gi, '$1<int>'],
+  [/=(?:'[^'\n]{0,256}'|"[^"\n]{0,256}")/g, '=<quoted_str>'],
+  [/=(?:true|false)\b/g, '=<bool>'],
 ];
 
 /**

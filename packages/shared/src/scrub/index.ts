@@ -1,2 +1,2 @@
 export { scrubText } from './scrub-text.ts';
-export { SCRUB_MAX_DEPTH, scrubEvent, scrubValue } from './scrub-value.ts';
+export { scrubEvent, scrubValue } from './scrub-value.ts';

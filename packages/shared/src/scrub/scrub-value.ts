@@ -1,26 +1,25 @@
 import type { IngestEvent } from '../wire/ingest.schema.ts';
 import { FILTERED, SENSITIVE_KEY, scrubText } from './scrub-text.ts';
 
-/**
- * Objects and arrays are copied down to this depth (the value passed in is depth 0); one at this
- * depth or deeper becomes `[Filtered]`, so a hostile or runaway structure costs bounded work.
- */
-export const SCRUB_MAX_DEPTH = 8;
-
 /** Keys go through `scrubText` too (an email used as a map key is still an email). */
-function entries<T, R>(record: Record<string, T>, scrub: (value: T) => R): Record<string, R> {
+function entries<T, R>(
+  record: Record<string, T>,
+  scrub: (value: T) => R,
+): Record<string, R | string> {
   return Object.fromEntries(
     Object.entries(record).map(([k, v]) => [
       scrubText(k),
-      SENSITIVE_KEY.test(k) ? (FILTERED as R) : scrub(v),
+      SENSITIVE_KEY.test(k) ? FILTERED : scrub(v),
     ]),
   );
 }
 
 function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (typeof value === 'string') return scrubText(value);
-  if (typeof value !== 'object' || value === null) return value;
-  if (depth >= SCRUB_MAX_DEPTH) return FILTERED;
+  if (!value || typeof value !== 'object') return value;
+  // Objects and arrays are copied down to depth 7 (the value passed in is depth 0); deeper ones
+  // become `[Filtered]`, so a runaway structure costs bounded work and output.
+  if (depth > 7) return FILTERED;
   // Each object is copied once: a cycle ends, and a subtree shared under many keys cannot
   // multiply the work. Its second appearance becomes '[Circular]'.
   if (seen.has(value)) return '[Circular]';
@@ -59,17 +58,18 @@ export function scrubEvent(event: IngestEvent): IngestEvent {
     ...event,
     error: { ...error, type: scrubText(error.type), message: scrubText(error.message) },
   };
-  if (error.stack !== undefined) out.error.stack = scrubText(error.stack);
+  if (error.stack) out.error.stack = scrubText(error.stack);
   if (breadcrumbs) {
     out.breadcrumbs = breadcrumbs.map((crumb) => {
       const copy = { ...crumb };
-      if (crumb.message !== undefined) copy.message = scrubText(crumb.message);
+      if (crumb.message) copy.message = scrubText(crumb.message);
       if (crumb.data) copy.data = record(crumb.data);
       return copy;
     });
   }
   if (tags) out.tags = entries(tags, scrubText);
   if (context) out.context = record(context);
+  // Built field by field: a field added to the schema later must not slip through unscrubbed.
   if (userReport) out.userReport = { description: scrubText(userReport.description) };
   return out;
 }

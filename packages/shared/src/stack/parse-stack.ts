@@ -59,9 +59,10 @@ function parseV8(text: string): StackFrame | null {
   const open = text.endsWith(')') ? text.indexOf(' (') : -1;
   // `async` marks the function (`at async syncBatch (…)`) or, since Chrome 109, the location
   // (`at Object.callback (async http://…:25:7)`); never both.
-  const fn = open < 0 ? '' : text.slice(0, open).replace(/^async /, '');
+  const head = open < 0 ? '' : text.slice(0, open);
+  const fn = head.replace(/^async /, '');
   let loc = open < 0 ? text : text.slice(open + 2, -1);
-  const isAsync = fn.length < open || /^async /.test(loc);
+  const isAsync = fn !== head || /^async /.test(loc);
   loc = loc.replace(/^async /, '');
   const isEval = loc.startsWith('eval at ');
   if (isEval) {
@@ -124,7 +125,7 @@ function makeFrame(fn: string, loc: string, isAsync: boolean, isEval: boolean): 
 // Extension origins carry a per-install id (Firefox, Safari) or a per-build id (unpacked vs store
 // Chrome builds, architecture.md "Field notes"), so it is the scheme that marks our own code. The
 // `[a-z-]*` prefix covers chrome-, moz-, safari-web-, legacy safari- and ms-browser-extension.
-// webpack:// (and other bundler schemes) appear once frames are source-mapped.
+// webpack:// paths are the extension's sources once its frames have been source-mapped.
 const OWN_CODE = /^(?:[a-z-]*extension|webpack):\/\//i;
 
 /**
@@ -172,7 +173,7 @@ export function isHelperFrame(fn: string | null): boolean {
  * 6+ with a digit (webpack `[contenthash]`, Parcel, CRA `main.a1b2c3d4.chunk.js`), or exactly 8
  * characters of Rollup/Vite's base64url or esbuild's base32 (`index-DiwrgTda`, `index-ab-cdEF1`,
  * `chunk-OTSMPHHC`) with a digit, or a capital after the first character, so that words such as
- * `settings`, `es2015` or `api` stay. Applied to the file name only, where each attempt is bounded.
+ * `settings`, `es2015` or `api` stay. Applied to the file name only, so no attempt scans past it.
  */
 const CONTENT_HASH =
   /[.-](?:(?=[a-f]*\d)[\da-f]{6,}|(?=[\w-]{0,7}\d|[\w-]{1,7}[A-Z])[\w-]{8})(?=\.)/g;
