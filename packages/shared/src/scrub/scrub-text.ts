@@ -1,7 +1,7 @@
 /**
  * Free-text PII scrubbing: one pass per rule, most specific first, so a secret is named by the
- * rule that knows its shape (`[jwt]`) before a generic one (`key=[Filtered]`) sees it, and no rule
- * matches a token another one wrote, which makes the whole idempotent.
+ * rule that knows its shape (`[jwt]`) before a generic one (`key=[Filtered]`) sees it. Rules leave
+ * each other's tokens alone, and the chain repeats until the text is stable (see `scrubText`).
  *
  * Every pattern stays linear on 32 KiB of hostile text in a backtracking engine (V8, JSC,
  * SpiderMonkey): a variable-length run may only start where the previous character cannot belong
@@ -74,17 +74,14 @@ function scrubOnce(text: string): string {
       )
       // URL userinfo, the user name too: tokens are often sent as it (`https://ghp_…@github.com`).
       .replace(/(:\/\/)[\w.~%!$&*+,;=:-]+@/g, '$1[Filtered]@')
-      // Webhook URLs carry their credential in the path.
-      .replace(
-        /(hooks\.slack\.com\/\w+\/|discord(?:app)?\.com\/api\/webhooks\/)[\w/-]+/g,
-        '$1[token]',
-      )
+      // Slack webhook URLs carry their credential in the path.
+      .replace(/(hooks\.slack\.com\/\w+\/)[\w/-]+/g, '$1[token]')
       .replace(/(^|[^\w-])eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '$1[jwt]')
       // Provider formats, as GitHub secret scanning and gitleaks know them: GitHub, OpenAI and
       // Anthropic (`sk-`), Google API keys and OAuth access/refresh tokens, AWS key ids, Stripe,
-      // Slack, Twilio SIDs, SendGrid, npm, GitLab, Hugging Face, Telegram bots (`/bot<token>/`).
+      // Slack, Twilio SIDs, SendGrid, npm, GitLab, Hugging Face.
       .replace(
-        /(^|[^\w-]|\/bot)(?:(?:gh[pousr]_|github_pat_|sk-|AIza|ya29\.|1\/\/0|[spr]k_(?:live|test)_|x(?:ox[abposr]|app)-|glpat-)[\w-]{20,}|(?:npm|hf)_[a-zA-Z\d]{30,}|A[KS]IA[A-Z\d]{16}\b|(?:AC|SK)[a-f\d]{32}\b|SG\.[\w-]{16,}\.[\w-]{16,}|\d{8,10}:AA[\w-]{30,})/g,
+        /(^|[^\w-])(?:(?:gh[pousr]_|github_pat_|sk-|AIza|ya29\.|1\/\/0|[spr]k_(?:live|test)_|x(?:ox[abposr]|app)-|glpat-)[\w-]{20,}|(?:npm|hf)_[a-zA-Z\d]{30,}|A[KS]IA[A-Z\d]{16}\b|(?:AC|SK)[a-f\d]{32}\b|SG\.[\w-]{16,}\.[\w-]{16,})/g,
         '$1[token]',
       )
       // Relay `@bearer`, but a short plain word after the scheme is prose ("Bearer token missing").
@@ -126,15 +123,17 @@ function scrubOnce(text: string): string {
           return pre + (d.length === 15 && !/^3[47]/.test(d) ? '[imei]' : '[creditcard]');
         },
       )
-      // US SSN without the never-issued area 000, 666 and 9xx, group 00 and serial 0000.
+      // Relay `@usssn`, without the never-issued area 000, 666 and 9xx, group 00, serial 0000.
       .replace(/(^|[^\w-])(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-])/g, '$1[ssn]')
+      // Relay `@mac`, with one separator throughout.
       .replace(/\b[\da-f]{2}([:-])(?:[\da-f]{2}\1){4}[\da-f]{2}\b/gi, '[mac]')
-      // IPv6 candidates (hex groups, `::`, a v4 tail, a zone), then RFC 4291's group count: eight,
-      // or fewer with exactly one `::`, a v4 tail counting as two. Times like 12:34:56 fail it.
+      // Relay `@ip` for IPv6: candidates (hex groups, `::`, a v4 tail, a zone), then RFC 4291's
+      // group count, eight or fewer with exactly one `::`, so times like 12:34:56 fail. A v4 tail
+      // counts as one group: `::ffff:1.2.3.4` passes, the rare uncompressed form is left to IPv4.
       .replace(
         /(^|[^\w:.])((?:[\da-f]{0,4}:){1,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[\da-f]{1,4}|:))(%[\w.]+)?(?!\w|\.\d)/gi,
         (m, pre: string, address: string) => {
-          const halves = address.replace(/[\d.]+\.\d+$/, '0:0').split('::');
+          const halves = address.split('::');
           const groups = halves.filter(Boolean).join(':').split(':');
           const ok =
             halves.length < 3 &&
