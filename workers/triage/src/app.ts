@@ -4,10 +4,16 @@ import {
   healthResponse,
   parseHomeostatEnv,
 } from '@homeostat/shared';
+import { registerAdminRoutes } from './admin/admin.route.ts';
+import type { RuntimeDeps } from './github/github-factory.ts';
 import { triageMode } from './triage-mode.ts';
+import { registerGitHubWebhook } from './webhook/github-webhook.route.ts';
 
-/** Triage's HTTP app; the config is a parameter so tests can use other configurations. */
-export function createTriageApp(_config: HomeostatConfig) {
+/**
+ * Triage's HTTP app; the config and the runtime dependencies (fetch, clock) are parameters so
+ * tests run the same app against other configurations and the GitHub emulator.
+ */
+export function createTriageApp(config: HomeostatConfig, deps: RuntimeDeps = {}) {
   const app = createWorkerApp<Env>();
   app.get('/healthz', (c) =>
     healthResponse({
@@ -17,5 +23,7 @@ export function createTriageApp(_config: HomeostatConfig) {
       db: c.env.DB,
     }),
   );
+  registerGitHubWebhook(app, config, deps);
+  registerAdminRoutes(app);
   return app;
 }

@@ -1,7 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, test, vi } from 'vitest';
+import { beforeAll, describe, test, vi } from 'vitest';
 import worker from '../src/index.ts';
+import { seedFingerprint } from './support/fingerprints.ts';
 
 const valid = {
   v: 1,
@@ -44,6 +45,13 @@ async function inbox(id: string) {
     .bind(id)
     .first<InboxRow>();
 }
+
+// The bundled config's demo extension: these tests run the Worker's own default export.
+beforeAll(async () => {
+  for (const fingerprint of ['fp1:0123abcd', 'fp1:via-queue']) {
+    await seedFingerprint(env.DB, { extensionId: valid.extensionId, fingerprint });
+  }
+});
 
 describe('triage queue consumer', () => {
   test('records a valid message and acks it', async ({ expect }) => {

@@ -1,0 +1,30 @@
+import { type HomeostatConfig, hasSecret } from '@homeostat/shared';
+import { tokenCredentials } from './github-auth.ts';
+import { type FetchLike, GitHubClient } from './github-client.ts';
+import { type GitHubGateway, LiveGitHubGateway, OutboxGitHubGateway } from './github-gateway.ts';
+
+/** What production takes from the runtime and tests replace: the network, the clock, waiting. */
+export interface RuntimeDeps {
+  fetch?: FetchLike;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Live with a GitHub token, dry-run (outbox) without one: triage-mode.ts decides the same way. */
+export function createGitHubGateway(
+  env: Env,
+  config: HomeostatConfig,
+  deps: RuntimeDeps,
+): GitHubGateway {
+  const now = deps.now ?? Date.now;
+  if (!hasSecret(env.GITHUB_TOKEN)) return new OutboxGitHubGateway(env.DB, now);
+  return new LiveGitHubGateway(
+    new GitHubClient({
+      baseUrl: config.github.apiBaseUrl,
+      credentials: tokenCredentials(env.GITHUB_TOKEN),
+      now,
+      ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+      ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+    }),
+  );
+}

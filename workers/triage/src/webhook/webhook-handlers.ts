@@ -1,0 +1,334 @@
+import type { RepositoryConfig, TriageQueueMessage } from '@homeostat/shared';
+import type { z } from 'zod';
+import { type AttemptRow, AttemptStore } from '../attempt-store.ts';
+import type { GitHubGateway } from '../github/github-gateway.ts';
+import {
+  getIssueRowByNumber,
+  type IssueKey,
+  type IssueRow,
+  setIssueState,
+  setOptedOut,
+  upsertResolution,
+} from '../issue/issue-store.ts';
+import {
+  CheckRunEventSchema,
+  CheckSuiteEventSchema,
+  type IssueCommentEvent,
+  IssueCommentEventSchema,
+  type IssuesEvent,
+  IssuesEventSchema,
+  PullRequestEventSchema,
+  WorkflowRunEventSchema,
+} from './webhook.schema.ts';
+
+/**
+ * What triage does with each GitHub event it uses (issue 5, item 5). Every handler answers with
+ * an outcome for the delivery log; events triage does not use are `ignored` (and 2xx).
+ */
+
+export interface WebhookContext {
+  db: D1Database;
+  github: GitHubGateway;
+  repo: RepositoryConfig;
+  now: () => number;
+  /** Where `/homeostat retry` enqueues the fingerprint again; absent in tests that do not care. */
+  queue: Queue | undefined;
+}
+
+export interface HandlerResult {
+  outcome: 'processed' | 'ignored' | 'invalid';
+  detail: string;
+}
+
+/** Commands are obeyed only from people with write access (ai-autofix.md §8 T10). */
+const TRUSTED_ASSOCIATIONS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
+const COMMAND = /^\s*\/homeostat\s+(retry|stop)\b/im;
+
+function parse<T>(schema: z.ZodType<T>, payload: unknown): T | HandlerResult {
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  return {
+    outcome: 'invalid',
+    detail: parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.')}: ${i.code}`)
+      .join('; '),
+  };
+}
+
+function isResult(value: unknown): value is HandlerResult {
+  return typeof value === 'object' && value !== null && 'outcome' in value && 'detail' in value;
+}
+
+function keyOf(row: IssueRow): IssueKey {
+  return { repo: row.repo, extensionId: row.extension_id, fingerprint: row.fingerprint };
+}
+
+async function issueRow(ctx: WebhookContext, issueNumber: number): Promise<IssueRow | null> {
+  return getIssueRowByNumber(ctx.db, ctx.repo.slug, issueNumber);
+}
+
+async function onIssues(ctx: WebhookContext, e: IssuesEvent): Promise<HandlerResult> {
+  if (e.issue.pull_request !== undefined) return { outcome: 'ignored', detail: 'pull request' };
+  const row = await issueRow(ctx, e.issue.number);
+  if (row === null) return { outcome: 'ignored', detail: 'not a Homeostat issue' };
+  const key = keyOf(row);
+  const now = ctx.now();
+  const store = new AttemptStore(ctx.db, ctx.now);
+  const optOut = ctx.repo.labels.optOut.toLowerCase();
+  switch (e.action) {
+    case 'labeled':
+    case 'unlabeled': {
+      if (e.label?.name.toLowerCase() !== optOut)
+        return { outcome: 'ignored', detail: 'other label' };
+      if (e.action === 'labeled') {
+        await setOptedOut(ctx.db, key, true, 'label', now);
+        await store.recordDecision(
+          key,
+          'opt_out',
+          { allowed: false, reason: 'opted_out', detail: { by: e.sender.login } },
+          null,
+        );
+        return { outcome: 'processed', detail: 'opted out' };
+      }
+      // Removing the label lifts only the label's opt-out, never a `/homeostat stop`.
+      if (row.opted_out !== 0 && row.opted_out_reason === 'label') {
+        await setOptedOut(ctx.db, key, false, null, now);
+        await store.recordDecision(
+          key,
+          'opt_in',
+          { allowed: true, reason: 'eligible', detail: { by: e.sender.login } },
+          null,
+        );
+        return { outcome: 'processed', detail: 'opt-out lifted' };
+      }
+      return { outcome: 'ignored', detail: 'not opted out by label' };
+    }
+    case 'closed': {
+      // "Closed by a human": Homeostat's own (bot) closures are not resolutions by a person.
+      if (e.sender.type !== 'User') return { outcome: 'ignored', detail: 'closed by a bot' };
+      await setIssueState(ctx.db, key, 'closed', now);
+      await upsertResolution(ctx.db, key, 'issue_closed', now);
+      return { outcome: 'processed', detail: 'resolved' };
+    }
+    case 'reopened': {
+      await setIssueState(ctx.db, key, 'open', now);
+      return { outcome: 'processed', detail: 'reopened' };
+    }
+    default:
+      return { outcome: 'ignored', detail: `issues.${e.action}` };
+  }
+}
+
+async function onIssueComment(ctx: WebhookContext, e: IssueCommentEvent): Promise<HandlerResult> {
+  if (e.action !== 'created') return { outcome: 'ignored', detail: `issue_comment.${e.action}` };
+  const command = COMMAND.exec(e.comment.body ?? '')?.[1]?.toLowerCase();
+  if (command === undefined) return { outcome: 'ignored', detail: 'no command' };
+  const row = await issueRow(ctx, e.issue.number);
+  if (row === null) return { outcome: 'ignored', detail: 'not a Homeostat issue' };
+  const key = keyOf(row);
+  const store = new AttemptStore(ctx.db, ctx.now);
+  const by = e.comment.user?.login ?? e.sender.login;
+  if (!TRUSTED_ASSOCIATIONS.has(e.comment.author_association) || e.sender.type !== 'User') {
+    await store.recordDecision(
+      key,
+      command,
+      {
+        allowed: false,
+        reason: 'untrusted_commenter',
+        detail: { by, association: e.comment.author_association, senderType: e.sender.type },
+      },
+      null,
+    );
+    return {
+      outcome: 'processed',
+      detail: `refused ${command} from ${e.comment.author_association}`,
+    };
+  }
+  if (command === 'stop') {
+    await setOptedOut(ctx.db, key, true, 'command', ctx.now());
+    await store.recordDecision(
+      key,
+      'stop',
+      { allowed: false, reason: 'stopped', detail: { by } },
+      null,
+    );
+    // Make the opt-out visible (and durable) on GitHub as the opt-out label.
+    await ctx.github.addLabels(
+      ctx.repo.slug,
+      { kind: 'github', number: e.issue.number },
+      [ctx.repo.labels.optOut],
+      `stop:${e.comment.id}`,
+    );
+    return { outcome: 'processed', detail: 'stopped' };
+  }
+  if (row.opted_out !== 0) {
+    await store.recordDecision(
+      key,
+      'retry',
+      { allowed: false, reason: 'opted_out', detail: { by } },
+      null,
+    );
+    return { outcome: 'processed', detail: 'retry refused: opted out' };
+  }
+  await store.grantRetry(key, ctx.repo);
+  if (ctx.queue !== undefined) {
+    const message: TriageQueueMessage = {
+      v: 1,
+      kind: 'fingerprint',
+      fingerprintId: row.fingerprint,
+      extensionId: row.extension_id,
+      reason: 'retry',
+      at: new Date(ctx.now()).toISOString(),
+    };
+    await ctx.queue.send(message);
+  }
+  return { outcome: 'processed', detail: 'retry granted' };
+}
+
+interface CiEvent {
+  event: string;
+  action: string;
+  headSha: string;
+  name: string | null;
+  status: string | null;
+  conclusion: string | null;
+  prNumber: number | null;
+}
+
+async function recordCi(
+  ctx: WebhookContext,
+  deliveryId: string,
+  ci: CiEvent,
+  attempt: AttemptRow | null,
+): Promise<HandlerResult> {
+  if (attempt === null) return { outcome: 'ignored', detail: 'no attempt with this head' };
+  await ctx.db
+    .prepare(
+      `INSERT INTO triage_ci_events (delivery_id, attempt_id, event, action, head_sha, name, status,
+         conclusion, pr_number, received_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+       ON CONFLICT (delivery_id) DO NOTHING`,
+    )
+    .bind(
+      deliveryId,
+      attempt.id,
+      ci.event,
+      ci.action,
+      ci.headSha,
+      ci.name,
+      ci.status,
+      ci.conclusion,
+      ci.prNumber,
+      ctx.now(),
+    )
+    .run();
+  return { outcome: 'processed', detail: `attempt ${attempt.id}` };
+}
+
+export async function handleWebhookEvent(
+  ctx: WebhookContext,
+  event: string,
+  deliveryId: string,
+  payload: unknown,
+): Promise<HandlerResult> {
+  const store = new AttemptStore(ctx.db, ctx.now);
+  switch (event) {
+    case 'issues': {
+      const e = parse(IssuesEventSchema, payload);
+      return isResult(e) ? e : onIssues(ctx, e);
+    }
+    case 'issue_comment': {
+      const e = parse(IssueCommentEventSchema, payload);
+      return isResult(e) ? e : onIssueComment(ctx, e);
+    }
+    case 'pull_request': {
+      const e = parse(PullRequestEventSchema, payload);
+      if (isResult(e)) return e;
+      const pr = e.pull_request;
+      // CI results count only for the attempt's current head (ai-autofix.md §8 T7); the PR's
+      // number finds an attempt whose head moved (synchronize).
+      const attempt =
+        (await store.findByHeadSha(ctx.repo.slug, pr.head.sha)) ??
+        (await store.findByPullRequest(ctx.repo.slug, pr.number));
+      if (attempt !== null && e.action === 'closed') {
+        await store.setPullRequestState(attempt.id, pr.merged === true ? 'merged' : 'closed');
+      } else if (attempt !== null && (e.action === 'reopened' || e.action === 'opened')) {
+        await store.setPullRequestState(attempt.id, 'open');
+      }
+      return recordCi(
+        ctx,
+        deliveryId,
+        {
+          event,
+          action: e.action,
+          headSha: pr.head.sha,
+          name: null,
+          status: pr.state,
+          conclusion: pr.merged === true ? 'merged' : null,
+          prNumber: pr.number,
+        },
+        attempt,
+      );
+    }
+    case 'check_suite': {
+      const e = parse(CheckSuiteEventSchema, payload);
+      if (isResult(e)) return e;
+      const s = e.check_suite;
+      return recordCi(
+        ctx,
+        deliveryId,
+        {
+          event,
+          action: e.action,
+          headSha: s.head_sha,
+          name: s.app?.slug ?? null,
+          status: s.status ?? null,
+          conclusion: s.conclusion ?? null,
+          prNumber: null,
+        },
+        await store.findByHeadSha(ctx.repo.slug, s.head_sha),
+      );
+    }
+    case 'check_run': {
+      const e = parse(CheckRunEventSchema, payload);
+      if (isResult(e)) return e;
+      const r = e.check_run;
+      return recordCi(
+        ctx,
+        deliveryId,
+        {
+          event,
+          action: e.action,
+          headSha: r.head_sha,
+          name: r.name,
+          status: r.status ?? null,
+          conclusion: r.conclusion ?? null,
+          prNumber: null,
+        },
+        await store.findByHeadSha(ctx.repo.slug, r.head_sha),
+      );
+    }
+    case 'workflow_run': {
+      const e = parse(WorkflowRunEventSchema, payload);
+      if (isResult(e)) return e;
+      const w = e.workflow_run;
+      return recordCi(
+        ctx,
+        deliveryId,
+        {
+          event,
+          action: e.action,
+          headSha: w.head_sha,
+          name: w.name ?? null,
+          status: w.status ?? null,
+          conclusion: w.conclusion ?? null,
+          prNumber: null,
+        },
+        await store.findByHeadSha(ctx.repo.slug, w.head_sha),
+      );
+    }
+    default:
+      return { outcome: 'ignored', detail: `event ${event} is not used` };
+  }
+}
