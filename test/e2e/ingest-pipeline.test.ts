@@ -40,8 +40,8 @@ function eventsFrom(install: string, version: string, ids: string[]) {
   };
 }
 
-describe('ingest → D1 → triage queue, through the real local stack', () => {
-  test('two installs make one problem "new": one queue message reaches triage', async ({
+describe('ingest → D1 → queue → triage → one issue, through the real local stack', () => {
+  test('two installs make one problem "new": one message, one issue (dry-run outbox)', async ({
     expect,
   }) => {
     const first = await post('/v1/sessions', {
@@ -93,6 +93,27 @@ describe('ingest → D1 → triage queue, through the real local stack', () => {
       fingerprintId: fp,
       extensionId: EXTENSION_ID,
     });
+
+    // Triage (dry-run: no GitHub credentials here) records the one issue it would file.
+    const issues = await stack.until(async () => {
+      const rows = await stack.query<{ method: string; path: string; body: string }>(
+        "SELECT method, path, body FROM triage_outbox WHERE key LIKE ? AND method = 'POST' AND path LIKE '%/issues'",
+        `%${fp}%`,
+      );
+      return rows.length > 0 ? rows : null;
+    });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe('/repos/homeostat-demo/demo-extension/issues');
+    const issue = JSON.parse(issues[0]?.body ?? '{}') as {
+      title: string;
+      body: string;
+      labels: string[];
+    };
+    expect(issue.title).toContain('[demo-extension] TypeError');
+    expect(issue.labels).toEqual(
+      expect.arrayContaining(['homeostat', 'extension:demo-extension', 'surface:popup']),
+    );
+    expect(`${issue.title}${issue.body}`).not.toContain('jane@example.com');
 
     const health = await stack.until(async () => {
       const rows = await stack.query<{
