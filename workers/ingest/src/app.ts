@@ -2,11 +2,14 @@ import {
   createWorkerApp,
   type HomeostatConfig,
   healthResponse,
+  INGEST_LIMITS,
   parseHomeostatEnv,
 } from '@homeostat/shared';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { benchMetrics, resetBenchMetrics } from './bench-metrics.ts';
 import { handleEvents } from './events.route.ts';
+import { IngestError } from './ingest-error.ts';
 import { authenticate, indexIngestKeys } from './ingest-key.ts';
 import { handleSessions } from './sessions.route.ts';
 
@@ -38,6 +41,18 @@ export function createIngestApp(config: HomeostatConfig) {
       allowHeaders: ['content-type', 'x-homeostat-key'],
       exposeHeaders: ['retry-after'],
       maxAge: 86_400,
+    }),
+  );
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: INGEST_LIMITS.maxBodyBytes,
+      onError: () => {
+        throw new IngestError(
+          'payload_too_large',
+          `body exceeds ${INGEST_LIMITS.maxBodyBytes} bytes`,
+        );
+      },
     }),
   );
   app.on(['GET', 'DELETE'], '/__bench/metrics', (c) => {

@@ -1,4 +1,4 @@
-import { formatPath, INGEST_LIMITS } from '@homeostat/shared';
+import { formatPath } from '@homeostat/shared';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { IngestError } from './ingest-error.ts';
@@ -10,9 +10,9 @@ import { IngestError } from './ingest-error.ts';
 const JSON_TYPES = new Set(['application/json', 'text/plain']);
 
 /**
- * Reads a JSON body under the 256 KiB cap and validates it. The cap is enforced while reading, not
- * only from Content-Length, which a client may omit or understate (chunked bodies), so no more
- * than the cap is ever buffered and nothing is parsed before the size is known to be fine.
+ * Parses and validates a JSON body. The 256 KiB cap is enforced before this runs, by hono's
+ * `bodyLimit` on every /v1 route (app.ts): it rejects a large Content-Length at once and counts a
+ * streamed body as it is read, so nothing larger than the cap is buffered or parsed.
  */
 export async function readJsonBody<S extends z.ZodType>(
   c: Context,
@@ -22,9 +22,7 @@ export async function readJsonBody<S extends z.ZodType>(
   if (!JSON_TYPES.has(type)) {
     throw new IngestError('unsupported_media_type', 'body must be application/json');
   }
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > INGEST_LIMITS.maxBodyBytes) throw tooLarge();
-  const bytes = await readCapped(c.req.raw.body, INGEST_LIMITS.maxBodyBytes);
+  const bytes = await c.req.arrayBuffer();
   let raw: unknown;
   try {
     raw = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
@@ -41,35 +39,4 @@ export async function readJsonBody<S extends z.ZodType>(
     });
   }
   return result.data;
-}
-
-function tooLarge(): IngestError {
-  return new IngestError('payload_too_large', `body exceeds ${INGEST_LIMITS.maxBodyBytes} bytes`);
-}
-
-async function readCapped(
-  body: ReadableStream<Uint8Array> | null,
-  cap: number,
-): Promise<Uint8Array> {
-  if (body === null) return new Uint8Array();
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
