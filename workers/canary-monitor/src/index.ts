@@ -1,11 +1,12 @@
 import { bundledConfig } from '@homeostat/shared';
 import { createCanaryApp } from './app.ts';
-import { runCanaryCron } from './canary.cron.ts';
+import { createCanaryCron } from './canary.cron.ts';
 
 // Validated at module scope: an invalid homeostat.config.json stops the Worker from starting.
-const app = createCanaryApp(bundledConfig());
+const config = bundledConfig();
+const app = createCanaryApp(config);
 
 export default {
   fetch: app.fetch,
-  scheduled: runCanaryCron,
+  scheduled: createCanaryCron(config),
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/**
+ * The judge's inputs and outputs. Every decision row stores the input and the output as JSON so
+ * that `judge(storedInput)` reproduces the stored output bit for bit (research/canary.md §6.7);
+ * these schemas parse them back. JSON round-trips every finite double exactly, and no field is
+ * ever ±Infinity or NaN (unbounded values are `null`).
+ */
+
+const count = z.int().min(0);
+
+export const JudgeParamsSchema = z.strictObject({
+  alpha: z.number().gt(0).lt(1),
+  beta: z.number().gt(0).lt(1),
+  theta0: z.number().min(1),
+  thetaGrid: z.array(z.number().gt(1)).min(1),
+  thetaBad: z.number().gt(1),
+  minCanaryAffected: count,
+  minSessionsPerStage: count,
+  firstStageMinSoakMinutes: count,
+  minSoakMinutes: count,
+  maxStageMinutes: z.number().positive(),
+  criticalRate: z.number().gt(0).lt(1),
+  criticalMinSessions: z.int().min(1),
+  maxDataGapMinutes: z.int().min(5),
+});
+export type JudgeParams = z.infer<typeof JudgeParamsSchema>;
+
+/**
+ * One 5-minute window of release health for the two versions being compared. The judge counts
+ * error-AFFECTED sessions, never error events: one broken session can emit hundreds of errors,
+ * and raw counts made 65% of healthy rollouts halt in the research simulation (§3.1).
+ */
+export const HealthWindowSchema = z.strictObject({
+  /** Epoch ms, a multiple of 300 000. */
+  start: z.int().min(0),
+  canarySessions: count,
+  canaryAffectedSessions: count,
+  baselineSessions: count,
+  baselineAffectedSessions: count,
+  /** Diagnostic only: release_health has no per-install-age error counts to stratify on. */
+  canaryNewInstallSessions: count,
+});
+export type HealthWindow = z.infer<typeof HealthWindowSchema>;
+
+export const CountsSchema = z.strictObject({
+  canarySessions: count,
+  canaryAffectedSessions: count,
+  baselineSessions: count,
+  baselineAffectedSessions: count,
+});
+export type Counts = z.infer<typeof CountsSchema>;
+
+export const JudgeStateSchema = z.strictObject({
+  /** The stage the stage-scoped fields belong to; a new stage resets them (§4.2 step 2). */
+  stageIndex: z.int().min(0),
+  windows: count,
+  lastWindowStart: z.int().nullable(),
+  /** Σ ℓ_w(θ_j : θ₀) since the rollout started, one per thetaGrid entry: α covers all stages. */
+  logLrHalt: z.array(z.number()),
+  maxLogEHalt: z.number(),
+  /** Σ ℓ_w(1 : θ_bad) since the stage started: each stage needs fresh evidence. */
+  logLrSafe: z.number(),
+  rollout: CountsSchema,
+  stage: CountsSchema,
+  canaryNewInstallSessions: count,
+  trailingGapWindows: count,
+  trailingDataWindows: count,
+  gapAlerted: z.boolean(),
+  inconclusiveAlerted: z.boolean(),
+});
+export type JudgeState = z.infer<typeof JudgeStateSchema>;
+
+export const JudgeInputSchema = z.strictObject({
+  params: JudgeParamsSchema,
+  prior: JudgeStateSchema,
+  stage: z.strictObject({
+    index: z.int().min(0),
+    startedAt: z.int(),
+    /** The 100% stage: there is no later stage, and the baseline empties as users update. */
+    isLast: z.boolean(),
+  }),
+  windows: z.array(HealthWindowSchema),
+  now: z.int(),
+});
+export type JudgeInput = z.infer<typeof JudgeInputSchema>;
+
+export const DECISIONS = ['promote', 'hold', 'halt', 'inconclusive'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+export const REASONS = [
+  // halt
+  'critical_rate',
+  'e_halt',
+  // promote
+  'e_safe',
+  'final_stage_soaked',
+  // inconclusive (and the holds after its one alert)
+  'max_stage_duration',
+  // hold
+  'no_new_windows',
+  'data_gap',
+  'no_canary_sessions',
+  'soaking',
+  'min_sessions',
+  'insufficient_evidence',
+  'halt_needs_affected_sessions',
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+export const JUDGE_ALERTS = ['data_gap', 'inconclusive'] as const;
+export type JudgeAlert = (typeof JUDGE_ALERTS)[number];
+
+const EstimateSchema = z.strictObject({
+  thetaHat: z.number().nullable(),
+  lo: z.number().nullable(),
+  hi: z.number().nullable(),
+});
+
+export const JudgeOutputSchema = z.strictObject({
+  decision: z.enum(DECISIONS),
+  reasons: z.array(z.enum(REASONS)),
+  alerts: z.array(z.enum(JUDGE_ALERTS)),
+  state: JudgeStateSchema,
+  stats: z.strictObject({
+    logEHalt: z.number(),
+    logHaltThreshold: z.number(),
+    /** min(1, 1/max_s E_halt,s): valid under any number of looks (§3.5). */
+    alwaysValidP: z.number(),
+    logESafe: z.number(),
+    logSafeThreshold: z.number(),
+    stageAgeMinutes: z.number(),
+    rollout: EstimateSchema,
+    stage: EstimateSchema,
+    canaryRate: z.number().nullable(),
+    criticalLowerBound: z.number().nullable(),
+    newInstallShare: z.number().nullable(),
+  }),
+});
+export type JudgeOutput = z.infer<typeof JudgeOutputSchema>;

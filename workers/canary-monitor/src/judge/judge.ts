@@ -1,0 +1,243 @@
+import type { HomeostatConfig } from '@homeostat/shared';
+import {
+  logMeanExp,
+  rateRatioEstimate,
+  wilsonInterval,
+  windowLogLr,
+} from './conditional-binomial.ts';
+import type {
+  Counts,
+  Decision,
+  HealthWindow,
+  JudgeAlert,
+  JudgeInput,
+  JudgeOutput,
+  JudgeParams,
+  JudgeState,
+  Reason,
+} from './judge.schema.ts';
+
+/** 5-minute windows, the unit of release_health (D1-schema.sql) and of the cron. */
+export const WINDOW_MS = 300_000;
+const Z95 = 1.959963984540054;
+/** One-sided 99%: the critical guardrail's "99% Wilson lower bound" (§4.2 step 3). */
+const Z99_ONE_SIDED = 2.3263478740408408;
+
+export function judgeParamsFromConfig(canary: HomeostatConfig['canary']): JudgeParams {
+  return {
+    alpha: canary.alpha,
+    beta: canary.beta,
+    theta0: canary.theta0,
+    thetaGrid: [...canary.thetaGrid],
+    thetaBad: canary.thetaBad,
+    minCanaryAffected: canary.minCanaryAffected,
+    minSessionsPerStage: canary.minSessionsPerStage,
+    firstStageMinSoakMinutes: canary.firstStageMinSoakMinutes,
+    minSoakMinutes: canary.minSoakMinutes,
+    maxStageMinutes: canary.maxStageHours * 60,
+    criticalRate: canary.criticalRate,
+    criticalMinSessions: canary.criticalMinSessions,
+    maxDataGapMinutes: canary.maxDataGapMinutes,
+  };
+}
+
+const zeroCounts = (): Counts => ({
+  canarySessions: 0,
+  canaryAffectedSessions: 0,
+  baselineSessions: 0,
+  baselineAffectedSessions: 0,
+});
+
+export function initialJudgeState(params: JudgeParams, stageIndex = 0): JudgeState {
+  return {
+    stageIndex,
+    windows: 0,
+    lastWindowStart: null,
+    logLrHalt: params.thetaGrid.map(() => 0),
+    maxLogEHalt: 0,
+    logLrSafe: 0,
+    rollout: zeroCounts(),
+    stage: zeroCounts(),
+    canaryNewInstallSessions: 0,
+    trailingGapWindows: 0,
+    trailingDataWindows: 0,
+    gapAlerted: false,
+    inconclusiveAlerted: false,
+  };
+}
+
+function addCounts(c: Counts, w: HealthWindow): Counts {
+  return {
+    canarySessions: c.canarySessions + w.canarySessions,
+    canaryAffectedSessions: c.canaryAffectedSessions + w.canaryAffectedSessions,
+    baselineSessions: c.baselineSessions + w.baselineSessions,
+    baselineAffectedSessions: c.baselineAffectedSessions + w.baselineAffectedSessions,
+  };
+}
+
+/** Folds new windows into the state; windows at or before `lastWindowStart` are ignored. */
+function accumulate(
+  params: JudgeParams,
+  prior: JudgeState,
+  stageIndex: number,
+  windows: readonly HealthWindow[],
+) {
+  const newStage = prior.stageIndex !== stageIndex;
+  const logLrHalt = [...prior.logLrHalt];
+  let {
+    maxLogEHalt,
+    windows: seen,
+    lastWindowStart,
+    trailingGapWindows,
+    trailingDataWindows,
+  } = prior;
+  let logLrSafe = newStage ? 0 : prior.logLrSafe;
+  let rollout = prior.rollout;
+  let stage = newStage ? zeroCounts() : prior.stage;
+  let canaryNewInstallSessions = prior.canaryNewInstallSessions;
+  let gapAlerted = prior.gapAlerted;
+  let consumed = 0;
+  for (const w of windows) {
+    if (lastWindowStart !== null && w.start <= lastWindowStart) continue;
+    consumed++;
+    seen++;
+    lastWindowStart = w.start;
+    // A window with no session on either side is a gap: it neither promotes nor halts (§4.2).
+    if (w.canarySessions === 0 && w.baselineSessions === 0) {
+      trailingGapWindows++;
+      trailingDataWindows = 0;
+      continue;
+    }
+    trailingGapWindows = 0;
+    trailingDataWindows++;
+    gapAlerted = false;
+    for (let j = 0; j < params.thetaGrid.length; j++) {
+      logLrHalt[j] = (logLrHalt[j] ?? 0) + windowLogLr(params.thetaGrid[j] ?? 1, params.theta0, w);
+    }
+    logLrSafe += windowLogLr(1, params.thetaBad, w);
+    rollout = addCounts(rollout, w);
+    stage = addCounts(stage, w);
+    canaryNewInstallSessions += w.canaryNewInstallSessions;
+    // Always-valid p-value = 1 / max E so far (§3.5).
+    const logE = logMeanExp(logLrHalt);
+    if (logE > maxLogEHalt) maxLogEHalt = logE;
+  }
+  const state: JudgeState = {
+    stageIndex,
+    windows: seen,
+    lastWindowStart,
+    logLrHalt,
+    maxLogEHalt,
+    logLrSafe,
+    rollout,
+    stage,
+    canaryNewInstallSessions,
+    trailingGapWindows,
+    trailingDataWindows,
+    gapAlerted,
+    inconclusiveAlerted: newStage ? false : prior.inconclusiveAlerted,
+  };
+  return { state, consumed };
+}
+
+/**
+ * One look of the judge (research/canary.md §4.2): pure and deterministic, so a stored input
+ * replays to the same output. Order of precedence: the critical guardrail, data gaps, the
+ * statistical halt, promotion, then INCONCLUSIVE after the maximum stage duration, else HOLD.
+ */
+export function judge(input: JudgeInput): JudgeOutput {
+  const { params, stage, now } = input;
+  const { state: accumulated, consumed } = accumulate(
+    params,
+    input.prior,
+    stage.index,
+    input.windows,
+  );
+  let state = accumulated;
+  const reasons: Reason[] = [];
+  const alerts: JudgeAlert[] = [];
+  if (consumed === 0) reasons.push('no_new_windows');
+
+  const stageAgeMinutes = (now - stage.startedAt) / 60_000;
+  const logEHalt = logMeanExp(state.logLrHalt);
+  const logHaltThreshold = Math.log(1 / params.alpha);
+  const logSafeThreshold = Math.log(1 / params.beta);
+  const r = state.rollout;
+  const canaryRate = r.canarySessions > 0 ? r.canaryAffectedSessions / r.canarySessions : null;
+  const criticalLowerBound =
+    r.canarySessions > 0
+      ? wilsonInterval(r.canaryAffectedSessions, r.canarySessions, Z99_ONE_SIDED).lo
+      : null;
+  const gapMinutes = state.trailingGapWindows * (WINDOW_MS / 60_000);
+
+  let decision: Decision = 'hold';
+  if (
+    criticalLowerBound !== null &&
+    r.canarySessions >= params.criticalMinSessions &&
+    criticalLowerBound > params.criticalRate
+  ) {
+    // Kayenta-style critical metric: a catastrophic build halts at once (§4.2 step 3).
+    decision = 'halt';
+    reasons.push('critical_rate');
+  } else if (state.trailingGapWindows > 0) {
+    reasons.push('data_gap');
+    if (gapMinutes > params.maxDataGapMinutes && !state.gapAlerted) {
+      alerts.push('data_gap');
+      state = { ...state, gapAlerted: true };
+    }
+  } else if (logEHalt >= logHaltThreshold && r.canaryAffectedSessions >= params.minCanaryAffected) {
+    decision = 'halt';
+    reasons.push('e_halt');
+  } else {
+    if (logEHalt >= logHaltThreshold) reasons.push('halt_needs_affected_sessions');
+    const soak = stage.index === 0 ? params.firstStageMinSoakMinutes : params.minSoakMinutes;
+    const s = state.stage;
+    const gates: Reason[] = [];
+    if (s.canarySessions === 0) gates.push('no_canary_sessions');
+    if (stageAgeMinutes < soak) gates.push('soaking');
+    if (s.canarySessions < params.minSessionsPerStage) gates.push('min_sessions');
+    // Promotion also needs 30 minutes of uninterrupted data (§4.2 step 5).
+    if (state.trailingDataWindows * (WINDOW_MS / 60_000) < params.maxDataGapMinutes) {
+      gates.push('data_gap');
+    }
+    // At 100% the baseline empties as users update, so E_safe cannot grow: the last stage
+    // completes on soak and sessions alone, while the halt test keeps running until then.
+    if (!stage.isLast && state.logLrSafe < logSafeThreshold) gates.push('insufficient_evidence');
+    if (gates.length === 0) {
+      decision = 'promote';
+      reasons.push(stage.isLast ? 'final_stage_soaked' : 'e_safe');
+    } else {
+      reasons.push(...gates);
+      if (stageAgeMinutes > params.maxStageMinutes) {
+        reasons.push('max_stage_duration');
+        if (!state.inconclusiveAlerted) {
+          decision = 'inconclusive';
+          alerts.push('inconclusive');
+          state = { ...state, inconclusiveAlerted: true };
+        }
+      }
+    }
+  }
+
+  const newInstallShare =
+    r.canarySessions > 0 ? state.canaryNewInstallSessions / r.canarySessions : null;
+  return {
+    decision,
+    reasons,
+    alerts,
+    state,
+    stats: {
+      logEHalt,
+      logHaltThreshold,
+      alwaysValidP: Math.min(1, Math.exp(-state.maxLogEHalt)),
+      logESafe: state.logLrSafe,
+      logSafeThreshold,
+      stageAgeMinutes,
+      rollout: rateRatioEstimate(state.rollout, Z95),
+      stage: rateRatioEstimate(state.stage, Z95),
+      canaryRate,
+      criticalLowerBound,
+      newInstallShare,
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { bundledConfig } from '@homeostat/shared';
+import { describe, test } from 'vitest';
+import { judgeParamsFromConfig } from '../../src/judge/judge.ts';
+import { ramp, rate, simulate } from '../support/simulate.ts';
+
+/**
+ * The acceptance checks of research/canary.md §6.3–6.5, run on the production defaults of
+ * homeostat.config.json. Seeded, so a run is reproducible; each prints its figures, which the
+ * closing note of issue 6 quotes.
+ */
+const params = judgeParamsFromConfig(bundledConfig().canary);
+const HOUR = 60;
+const WINDOWS_PER_HOUR = 12;
+
+/** 48 h of 5-minute looks with a 1 → 5 → 20% ramp and a 6 h adoption lag (§6.3). */
+const h0Ramp = {
+  looks: 48 * WINDOWS_PER_HOUR,
+  sessionsPerDay: 576_000,
+  affectedRate: 0.02,
+  share: ramp(
+    [
+      { atMinutes: 0, share: 0.01 },
+      { atMinutes: 16 * HOUR, share: 0.05 },
+      { atMinutes: 32 * HOUR, share: 0.2 },
+    ],
+    6 * HOUR,
+  ),
+  stage: (m: number) =>
+    m < 16 * HOUR
+      ? { index: 0, startedAtMinutes: 0 }
+      : m < 32 * HOUR
+        ? { index: 1, startedAtMinutes: 16 * HOUR }
+        : { index: 2, startedAtMinutes: 32 * HOUR },
+};
+
+/** A 5% stage at 288k sessions/day, 1% affected sessions, 6 h adoption ramp (§6.4). */
+const fivePercentStage = {
+  sessionsPerDay: 288_000,
+  affectedRate: 0.01,
+  share: ramp([{ atMinutes: 0, share: 0.05 }], 6 * HOUR),
+};
+
+// Seconds of CPU each; generous timeouts so a loaded 2-core CI machine does not fail them.
+describe('judge simulation (research/canary.md §6)', { timeout: 60_000 }, () => {
+  test('H0: false halts stay within α over 576 looks (§6.3)', async ({ expect }) => {
+    const runs = 2_000;
+    const outcomes = simulate(params, { ...h0Ramp, seed: 101, runs, theta: 1 });
+    const halts = outcomes.filter((o) => o.haltAtMinutes !== null).length;
+    console.log(
+      `H0 false-halt rate ${rate(halts, runs)} at α = ${params.alpha}, ${h0Ramp.looks} looks, ` +
+        'ramp 1→5→20%, 576k sessions/day, 2% affected',
+    );
+    expect(halts / runs).toBeLessThanOrEqual(0.015);
+  });
+
+  test('a 2× regression halts within 12 h (§6.4)', async ({ expect }) => {
+    const runs = 1_000;
+    const outcomes = simulate(params, {
+      ...fivePercentStage,
+      seed: 202,
+      runs,
+      theta: 2,
+      looks: 12 * WINDOWS_PER_HOUR,
+    });
+    const halted = outcomes.filter((o) => o.haltAtMinutes !== null);
+    const promoted = outcomes.filter((o) => o.promoteAtMinutes !== null).length;
+    const meanHours =
+      halted.reduce((s, o) => s + (o.haltAtMinutes ?? 0), 0) / Math.max(1, halted.length) / HOUR;
+    console.log(
+      `θ=2 halted within 12 h in ${rate(halted.length, runs)}, mean ${meanHours.toFixed(1)} h; ` +
+        `promoted ${rate(promoted, runs)} (5% stage, 288k sessions/day)`,
+    );
+    expect(halted.length / runs).toBeGreaterThanOrEqual(0.95);
+    expect(promoted).toBe(0);
+  });
+
+  test('θ = 1.5 is rarely promoted (β = 5% per stage) (§6.4)', async ({ expect }) => {
+    const runs = 1_000;
+    const outcomes = simulate(params, {
+      ...fivePercentStage,
+      seed: 303,
+      runs,
+      theta: 1.5,
+      looks: 72 * WINDOWS_PER_HOUR,
+      stopOnPromote: true,
+    });
+    const promoted = outcomes.filter((o) => o.promoteAtMinutes !== null).length;
+    const halted = outcomes.filter((o) => o.haltAtMinutes !== null).length;
+    console.log(
+      `θ=1.5 promoted in ${rate(promoted, runs)}, halted in ${rate(halted, runs)} within 72 h ` +
+        '(5% stage, 288k sessions/day)',
+    );
+    expect(promoted / runs).toBeLessThanOrEqual(0.06);
+  });
+
+  test('a healthy release (θ = 1) is promoted within 24 h (§6.4)', async ({ expect }) => {
+    const runs = 1_000;
+    const outcomes = simulate(params, {
+      ...fivePercentStage,
+      seed: 404,
+      runs,
+      theta: 1,
+      looks: 24 * WINDOWS_PER_HOUR,
+      stopOnPromote: true,
+    });
+    const promoted = outcomes.filter((o) => o.promoteAtMinutes !== null);
+    const halted = outcomes.filter((o) => o.haltAtMinutes !== null).length;
+    const meanHours =
+      promoted.reduce((s, o) => s + (o.promoteAtMinutes ?? 0), 0) /
+      Math.max(1, promoted.length) /
+      HOUR;
+    console.log(
+      `θ=1 promoted within 24 h in ${rate(promoted.length, runs)}, mean ${meanHours.toFixed(1)} h; ` +
+        `halted ${rate(halted, runs)} (5% stage, 288k sessions/day)`,
+    );
+    expect(promoted.length / runs).toBeGreaterThanOrEqual(0.95);
+    // No promotion before the first stage's minimum soak.
+    expect(Math.min(...promoted.map((o) => o.promoteAtMinutes ?? 0))).toBeGreaterThanOrEqual(
+      params.firstStageMinSoakMinutes,
+    );
+  });
+
+  test('bursty errors: affected sessions hold α, raw error counts do not (§6.5)', async ({
+    expect,
+  }) => {
+    const runs = 1_000;
+    const scenario = { ...h0Ramp, seed: 505, runs, theta: 1 };
+    const sessions = simulate(params, scenario);
+    // The same traffic model; raw mode expands each affected session into a Geometric(mean 8)
+    // burst of errors and feeds those counts to the judge in place of affected sessions.
+    const raw = simulate(params, { ...scenario, rawErrorsMean: 8 });
+    const sessionHalts = sessions.filter((o) => o.haltAtMinutes !== null).length;
+    const rawHalts = raw.filter((o) => o.haltAtMinutes !== null).length;
+    console.log(
+      `bursty errors (Geometric mean 8): false halts on affected sessions ${rate(sessionHalts, runs)}, ` +
+        `on raw error counts ${rate(rawHalts, runs)}`,
+    );
+    expect(sessionHalts / runs).toBeLessThanOrEqual(0.015);
+    expect(rawHalts / runs).toBeGreaterThan(0.2);
+  });
+});

@@ -1,0 +1,172 @@
+import type { HealthWindow, JudgeParams } from '../../src/judge/judge.schema.ts';
+import { initialJudgeState, judge, WINDOW_MS } from '../../src/judge/judge.ts';
+
+/**
+ * A seeded Monte-Carlo harness for the judge, rebuilt from research/canary.md §3.5 and §6: every
+ * look feeds one 5-minute window to the real `judge()`, exactly as the cron does.
+ */
+
+/** sfc32: a small, fast, seedable PRNG with a 128-bit state; uniform in (0, 1). */
+export function createRandom(seed: number): () => number {
+  let a = 0x9e3779b9;
+  let b = 0x243f6a88;
+  let c = 0xb7e15162;
+  let d = seed >>> 0;
+  const next = () => {
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
+    let t = (a + b) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    d = (d + 1) | 0;
+    t = (t + d) | 0;
+    c = (c + t) | 0;
+    return ((t >>> 0) + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < 15; i++) next();
+  return next;
+}
+
+function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(random())) * Math.cos(2 * Math.PI * random());
+}
+
+/** Exposure counts: a rounded normal approximation is plenty for thousands of sessions. */
+function approxBinomial(random: () => number, n: number, p: number): number {
+  const k = Math.round(n * p + Math.sqrt(n * p * (1 - p)) * gaussian(random));
+  return Math.min(n, Math.max(0, k));
+}
+
+/** Exact Binomial(n, p) by geometric waiting times: O(n·p) work, fine for small rates. */
+export function binomial(random: () => number, n: number, p: number): number {
+  if (p <= 0 || n <= 0) return 0;
+  if (p >= 1) return n;
+  const logQ = Math.log(1 - p);
+  let k = 0;
+  let position = 0;
+  for (;;) {
+    position += Math.floor(Math.log(random()) / logQ) + 1;
+    if (position > n) return k;
+    k++;
+  }
+}
+
+/** Errors emitted by `sessions` affected sessions, each Geometric with the given mean (≥ 1). */
+function burstErrors(random: () => number, sessions: number, mean: number): number {
+  const logQ = Math.log(1 - 1 / mean);
+  let errors = 0;
+  for (let i = 0; i < sessions; i++) errors += 1 + Math.floor(Math.log(random()) / logQ);
+  return errors;
+}
+
+export interface Scenario {
+  seed: number;
+  runs: number;
+  /** Looks (= 5-minute windows) per run. */
+  looks: number;
+  sessionsPerDay: number;
+  /** Baseline probability that a session is error-affected. */
+  affectedRate: number;
+  /** True rate ratio canary/baseline. */
+  theta: number;
+  /** Canary share of sessions at a time (minutes since the rollout started). */
+  share(minutes: number): number;
+  /** Stage index and its start (minutes) at a time; defaults to one stage from minute 0. */
+  stage?(minutes: number): { index: number; startedAtMinutes: number };
+  isLastStage?: boolean;
+  /** Feed raw error counts (Geometric bursts of this mean per affected session) as if affected sessions. */
+  rawErrorsMean?: number;
+  /** Stop a run at the first promotion (power checks); otherwise only a halt ends it. */
+  stopOnPromote?: boolean;
+}
+
+export interface RunOutcome {
+  haltAtMinutes: number | null;
+  promoteAtMinutes: number | null;
+}
+
+export function simulate(params: JudgeParams, scenario: Scenario): RunOutcome[] {
+  const random = createRandom(scenario.seed);
+  const perWindow = scenario.sessionsPerDay / 288;
+  const outcomes: RunOutcome[] = [];
+  for (let run = 0; run < scenario.runs; run++) {
+    let state = initialJudgeState(params);
+    const outcome: RunOutcome = { haltAtMinutes: null, promoteAtMinutes: null };
+    for (let look = 0; look < scenario.looks; look++) {
+      const minutes = look * 5;
+      // Diurnal traffic (±50%), which the conditional test must not mistake for a signal.
+      const diurnal = 1 + 0.5 * Math.sin((2 * Math.PI * minutes) / 1440);
+      const total = Math.max(
+        0,
+        Math.round(perWindow * diurnal + Math.sqrt(perWindow) * gaussian(random)),
+      );
+      const canarySessions = approxBinomial(random, total, scenario.share(minutes));
+      const baselineSessions = total - canarySessions;
+      let canaryAffected = binomial(
+        random,
+        canarySessions,
+        Math.min(1, scenario.affectedRate * scenario.theta),
+      );
+      let baselineAffected = binomial(random, baselineSessions, scenario.affectedRate);
+      if (scenario.rawErrorsMean !== undefined) {
+        canaryAffected = burstErrors(random, canaryAffected, scenario.rawErrorsMean);
+        baselineAffected = burstErrors(random, baselineAffected, scenario.rawErrorsMean);
+      }
+      const window: HealthWindow = {
+        start: look * WINDOW_MS,
+        canarySessions,
+        canaryAffectedSessions: canaryAffected,
+        baselineSessions,
+        baselineAffectedSessions: baselineAffected,
+        canaryNewInstallSessions: 0,
+      };
+      const stage = scenario.stage?.(minutes) ?? { index: 0, startedAtMinutes: 0 };
+      const out = judge({
+        params,
+        prior: state,
+        stage: {
+          index: stage.index,
+          startedAt: stage.startedAtMinutes * 60_000,
+          isLast: scenario.isLastStage ?? false,
+        },
+        windows: [window],
+        now: (look + 1) * WINDOW_MS,
+      });
+      state = out.state;
+      if (out.decision === 'halt') {
+        outcome.haltAtMinutes = minutes + 5;
+        break;
+      }
+      if (out.decision === 'promote' && outcome.promoteAtMinutes === null) {
+        outcome.promoteAtMinutes = minutes + 5;
+        if (scenario.stopOnPromote === true) break;
+      }
+    }
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+/** `12.3% (123/1000)` */
+export function rate(hits: number, runs: number): string {
+  return `${((100 * hits) / runs).toFixed(1)}% (${hits}/${runs})`;
+}
+
+/** Linear adoption of a new target share over `lagMinutes` (Chrome polls "every few hours"). */
+export function ramp(
+  steps: readonly { atMinutes: number; share: number }[],
+  lagMinutes: number,
+): (minutes: number) => number {
+  return (minutes) => {
+    let current = 0;
+    for (const step of steps) {
+      if (minutes < step.atMinutes) break;
+      const progress = Math.min(1, (minutes - step.atMinutes) / lagMinutes);
+      current = current + (step.share - current) * progress;
+    }
+    return current;
+  };
+}
