@@ -8,6 +8,7 @@ export default defineConfig({
       'workers/triage/vitest.config.ts',
       'workers/canary-monitor/vitest.config.ts',
       'test/vitest.config.ts',
+      'extension-sdk/vitest.config.ts',
     ],
   },
 });

@@ -23,7 +23,9 @@ export interface InProcessStack extends LocalStack {
 export async function startInProcessStack(
   options: Partial<Pick<LocalStackOptions, 'configFile' | 'vars' | 'cronOverride'>> = {},
 ): Promise<InProcessStack> {
-  const dir = await mkdtemp(path.join(process.env.HOMEOSTAT_STATE_ROOT ?? tmpdir(), 'homeostat-stack-'));
+  const dir = await mkdtemp(
+    path.join(process.env.HOMEOSTAT_STATE_ROOT ?? tmpdir(), 'homeostat-stack-'),
+  );
   const stack = await startLocalStack({
     configFile: options.configFile ?? path.join(REPO_ROOT, 'homeostat.config.json'),
     persistTo: dir,

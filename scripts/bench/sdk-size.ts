@@ -1,0 +1,41 @@
+import { gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+import { buildOptions, ENTRIES } from '../../extension-sdk/scripts/build.ts';
+
+/**
+ * The extension SDK's size (issue 4: "core ≤ 6 KB minified + gzipped"). Each entry is bundled
+ * as an extension's bundler would bundle it, minified by esbuild and gzipped at level 9:
+ * - core: `@homeostat/extension-sdk`, what the service worker ships, with its default
+ *   integrations and the shared scrubber and fingerprint code it must run;
+ * - relay: `@homeostat/extension-sdk/relay`, what pages and content scripts ship;
+ * - and the core once more with `@homeostat/shared` left out, to tell the SDK's own code from
+ *   the shared modules it bundles.
+ * Prints figures; the budget verdict is a line, not an exit code, so `npm run bench` goes on.
+ */
+const BUDGET = 6 * 1024;
+
+async function measure(entries: Record<string, string>, bundleShared = true) {
+  const result = await esbuild.build({
+    ...buildOptions(entries, true, bundleShared),
+    write: false,
+    outdir: 'dist-bench',
+  });
+  return result.outputFiles.map((file) => ({
+    name: file.path.split('/').pop()?.replace(/\.js$/, '') ?? file.path,
+    min: file.contents.byteLength,
+    gz: gzipSync(file.contents, { level: 9 }).byteLength,
+  }));
+}
+
+const [core, relay] = await measure(ENTRIES);
+const [own] = await measure({ index: ENTRIES.index }, false);
+const line = (label: string, s: { min: number; gz: number } | undefined) =>
+  console.log(`sdk ${label}: ${s?.min ?? '?'} B min, ${s?.gz ?? '?'} B min+gz`);
+line('core (service worker, default integrations, shared code bundled)', core);
+line('relay (pages and content scripts)', relay);
+line('core without @homeostat/shared (the SDK’s own code)', own);
+if (core) {
+  console.log(
+    `sdk core budget ${BUDGET} B min+gz: ${core.gz <= BUDGET ? 'within' : `over by ${core.gz - BUDGET} B`}`,
+  );
+}
