@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS fingerprint_versions (
   version TEXT NOT NULL,
   surface TEXT NOT NULL,
   events INTEGER NOT NULL,
+  sessions INTEGER NOT NULL DEFAULT 0,       -- distinct sessions, exact up to 100
   first_seen INTEGER NOT NULL,
   last_seen INTEGER NOT NULL,
   PRIMARY KEY (extension_id, fingerprint, version, surface)
@@ -144,6 +145,9 @@ CREATE TABLE IF NOT EXISTS release_health (
   error_sessions INTEGER NOT NULL DEFAULT 0,
   error_events INTEGER NOT NULL DEFAULT 0,
   new_install_sessions INTEGER NOT NULL DEFAULT 0,
+  -- Error-affected sessions of installs in their first day: new installs get the newest
+  -- version whatever the rollout percentage (research/canary.md §3), so the judge leaves them out.
+  new_install_error_sessions INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (extension_id, version, window_start)
 );
 

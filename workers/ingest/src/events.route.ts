@@ -88,6 +88,7 @@ export async function handleEvents(c: Context<{ Bindings: Env }>, extension: Ext
           title: fp.title,
           culprit: fp.culprit,
           installHash,
+          newInstall: install.newInstall,
           version: body.extension.version,
           minInstalls: extension.limits.minInstalls,
           flushIntervalMs: flushIntervalMs(env),
@@ -105,6 +106,7 @@ export async function handleEvents(c: Context<{ Bindings: Env }>, extension: Ext
       surface: event.surface,
       occurredAt: event.timestamp,
       firstErrorInSession: first,
+      sessionId: event.sessionId ?? null,
       event: JSON.stringify({ ...event, fingerprint: fp.fingerprint }),
     });
   }

@@ -26,6 +26,8 @@ export const SAMPLES_KEPT = 5;
 /** Event ids remembered to recognise a resubmitted event. */
 const RECENT_EVENTS_KEPT = 10_000;
 const RECENT_EVENTS_TTL_MS = 7 * 24 * 3_600_000;
+/** Distinct sessions are counted exactly per version and surface up to this bound. */
+const SESSIONS_PER_VERSION_KEPT = 100;
 /** Event counts that announce a `threshold` transition while the problem is open. */
 const THRESHOLDS = [100, 1_000, 10_000, 100_000, 1_000_000];
 const RETRY_FLUSH_MS = 30_000;
@@ -40,6 +42,8 @@ export interface RecordInput {
   title: string;
   culprit: string | null;
   installHash: string;
+  /** The install is in its first day: canary judgement leaves its sessions out. */
+  newInstall: boolean;
   version: string;
   minInstalls: number;
   flushIntervalMs: number;
@@ -50,6 +54,7 @@ export interface RecordInput {
     occurredAt: number;
     /** The first error of its session (decided by the install's RateLimiter). */
     firstErrorInSession: boolean;
+    sessionId: string | null;
     /** The scrubbed event as JSON. */
     event: string;
   }[];
@@ -103,7 +108,11 @@ export class FingerprintDO extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS versions (
           version TEXT NOT NULL, surface TEXT NOT NULL, events INTEGER NOT NULL,
           first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, dirty INTEGER NOT NULL,
+          sessions INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (version, surface));
+        CREATE TABLE IF NOT EXISTS version_sessions (
+          version TEXT NOT NULL, surface TEXT NOT NULL, session_id TEXT NOT NULL,
+          PRIMARY KEY (version, surface, session_id));
         CREATE TABLE IF NOT EXISTS recent_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS samples (
           event_id TEXT PRIMARY KEY, version TEXT NOT NULL, surface TEXT NOT NULL,
@@ -112,6 +121,7 @@ export class FingerprintDO extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS health (
           version TEXT NOT NULL, window_start INTEGER NOT NULL,
           error_events INTEGER NOT NULL, error_sessions INTEGER NOT NULL,
+          new_install_error_sessions INTEGER NOT NULL,
           PRIMARY KEY (version, window_start));
         CREATE TABLE IF NOT EXISTS transitions (
           seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, version TEXT NOT NULL,
@@ -238,6 +248,7 @@ export class FingerprintDO extends DurableObject<Env> {
         now,
         now,
       );
+      if (e.sessionId !== null) this.countSession(input.version, e.surface, e.sessionId);
       this.sql.exec(
         `INSERT INTO samples (event_id, version, surface, occurred_at, received_at, event) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (event_id) DO NOTHING`,
@@ -256,13 +267,17 @@ export class FingerprintDO extends DurableObject<Env> {
       SAMPLES_KEPT,
     );
     this.sql.exec(
-      `INSERT INTO health (version, window_start, error_events, error_sessions) VALUES (?, ?, ?, ?)
+      `INSERT INTO health (version, window_start, error_events, error_sessions, new_install_error_sessions)
+       VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (version, window_start) DO UPDATE SET
-         error_events = error_events + excluded.error_events, error_sessions = error_sessions + excluded.error_sessions`,
+         error_events = error_events + excluded.error_events,
+         error_sessions = error_sessions + excluded.error_sessions,
+         new_install_error_sessions = new_install_error_sessions + excluded.new_install_error_sessions`,
       input.version,
       windowStart(now),
       counted,
       errorSessions,
+      input.newInstall ? errorSessions : 0,
     );
 
     const hll = new Uint8Array(s.hll);
@@ -448,14 +463,17 @@ export class FingerprintDO extends DurableObject<Env> {
         events: number;
         first_seen: number;
         last_seen: number;
-      }>('SELECT version, surface, events, first_seen, last_seen FROM versions WHERE dirty = 1')
+        sessions: number;
+      }>(
+        'SELECT version, surface, events, first_seen, last_seen, sessions FROM versions WHERE dirty = 1',
+      )
       .toArray()) {
       statements.push({
-        sql: `INSERT INTO fingerprint_versions (extension_id, fingerprint, version, surface, events, first_seen, last_seen)
-              VALUES (?, ?, ?, ?, ?, ?, ?)
+        sql: `INSERT INTO fingerprint_versions (extension_id, fingerprint, version, surface, events, sessions, first_seen, last_seen)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?)
               ON CONFLICT (extension_id, fingerprint, version, surface) DO UPDATE SET
-                events = excluded.events, last_seen = excluded.last_seen`,
-        params: [ext, fp, v.version, v.surface, v.events, v.first_seen, v.last_seen],
+                events = excluded.events, sessions = excluded.sessions, last_seen = excluded.last_seen`,
+        params: [ext, fp, v.version, v.surface, v.events, v.sessions, v.first_seen, v.last_seen],
       });
     }
     const samples = this.sql
@@ -491,15 +509,27 @@ export class FingerprintDO extends DurableObject<Env> {
         window_start: number;
         error_events: number;
         error_sessions: number;
-      }>('SELECT version, window_start, error_events, error_sessions FROM health')
+        new_install_error_sessions: number;
+      }>(
+        'SELECT version, window_start, error_events, error_sessions, new_install_error_sessions FROM health',
+      )
       .toArray()) {
       statements.push({
-        sql: `INSERT INTO release_health (extension_id, version, window_start, error_events, error_sessions)
-              VALUES (?, ?, ?, ?, ?)
+        sql: `INSERT INTO release_health
+                (extension_id, version, window_start, error_events, error_sessions, new_install_error_sessions)
+              VALUES (?, ?, ?, ?, ?, ?)
               ON CONFLICT (extension_id, version, window_start) DO UPDATE SET
                 error_events = error_events + excluded.error_events,
-                error_sessions = error_sessions + excluded.error_sessions`,
-        params: [ext, h.version, h.window_start, h.error_events, h.error_sessions],
+                error_sessions = error_sessions + excluded.error_sessions,
+                new_install_error_sessions = new_install_error_sessions + excluded.new_install_error_sessions`,
+        params: [
+          ext,
+          h.version,
+          h.window_start,
+          h.error_events,
+          h.error_sessions,
+          h.new_install_error_sessions,
+        ],
       });
     }
     for (const t of this.sql
@@ -520,6 +550,36 @@ export class FingerprintDO extends DurableObject<Env> {
     this.sql.exec('UPDATE transitions SET flushed = 1 WHERE flushed = 0');
     this.sql.exec('DELETE FROM transitions WHERE sent = 1 AND flushed = 1');
     return statements;
+  }
+
+  /**
+   * Distinct sessions per version and surface, exact up to a bound: canary's critical guardrail
+   * asks whether a problem was seen in at least 3 canary sessions and none of the baseline's.
+   */
+  private countSession(version: string, surface: string, sessionId: string): void {
+    const kept = this.sql
+      .exec<{ n: number }>(
+        'SELECT count(*) AS n FROM version_sessions WHERE version = ? AND surface = ?',
+        version,
+        surface,
+      )
+      .one().n;
+    if (kept >= SESSIONS_PER_VERSION_KEPT) return;
+    const added = this.sql
+      .exec(
+        'INSERT INTO version_sessions (version, surface, session_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1',
+        version,
+        surface,
+        sessionId,
+      )
+      .toArray().length;
+    if (added > 0) {
+      this.sql.exec(
+        'UPDATE versions SET sessions = sessions + 1 WHERE version = ? AND surface = ?',
+        version,
+        surface,
+      );
+    }
   }
 
   private installCount(s: StateRow): number {

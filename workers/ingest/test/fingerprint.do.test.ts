@@ -13,6 +13,7 @@ function input(fingerprint: string, overrides: Partial<RecordInput> = {}): Recor
     title: 'TypeError: boom',
     culprit: 'syncTabs (background.js)',
     installHash: uid('install-hash').padEnd(64, '0'),
+    newInstall: false,
     version: '1.0.0',
     minInstalls: 2,
     flushIntervalMs: 60_000,
@@ -23,6 +24,7 @@ function input(fingerprint: string, overrides: Partial<RecordInput> = {}): Recor
         surface: 'background',
         occurredAt: Date.now(),
         firstErrorInSession: true,
+        sessionId: uid('ses'),
         event: '{"scrubbed":true}',
       },
     ],
@@ -117,6 +119,7 @@ describe('Fingerprint Durable Object', () => {
               surface: 'background' as const,
               occurredAt: Date.now(),
               firstErrorInSession: false,
+              sessionId: null,
               event: '{}',
             })),
           }),
@@ -195,6 +198,33 @@ describe('Fingerprint Durable Object', () => {
     expect(queue.reasons(fp)).toEqual(['new', 'regression']);
     expect((await stub.inspect()).state).toBe('regressed');
     queue.restore();
+  });
+
+  test('distinct sessions per version are flushed for the canary guardrail', async ({ expect }) => {
+    const { fp, stub } = newFingerprint();
+    const event = (sessionId: string) => ({
+      eventId: uid('evt'),
+      surface: 'background' as const,
+      occurredAt: Date.now(),
+      firstErrorInSession: false,
+      sessionId,
+      event: '{}',
+    });
+    await stub.record(
+      input(fp, { version: '4.0', events: [event('s1'), event('s1'), event('s2')] }),
+    );
+    await stub.record(input(fp, { version: '4.0', events: [event('s3'), event('s2')] }));
+    await stub.record(input(fp, { version: '4.1', events: [event('s9')] }));
+    await runDurableObjectAlarm(stub);
+    const rows = await env.DB.prepare(
+      'SELECT version, events, sessions FROM fingerprint_versions WHERE fingerprint = ? ORDER BY version',
+    )
+      .bind(fp)
+      .all();
+    expect(rows.results).toEqual([
+      { version: '4.0', events: 5, sessions: 3 },
+      { version: '4.1', events: 1, sessions: 1 },
+    ]);
   });
 
   test('state survives eviction', async ({ expect }) => {

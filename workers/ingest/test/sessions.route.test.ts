@@ -15,7 +15,7 @@ function sessionsBody(ids: string[], install: string, version: string): Sessions
 
 async function health(version: string) {
   return env.DB.prepare(
-    'SELECT sum(sessions) AS sessions, sum(error_sessions) AS error_sessions, sum(error_events) AS error_events, sum(new_install_sessions) AS new_install_sessions FROM release_health WHERE extension_id = ? AND version = ?',
+    'SELECT sum(sessions) AS sessions, sum(error_sessions) AS error_sessions, sum(error_events) AS error_events, sum(new_install_sessions) AS new_install_sessions, sum(new_install_error_sessions) AS new_install_error_sessions FROM release_health WHERE extension_id = ? AND version = ?',
   )
     .bind(EXTENSION_ID, version)
     .first();
@@ -59,6 +59,8 @@ describe('release health', () => {
       error_sessions: 2,
       error_events: 3,
       new_install_sessions: 3,
+      // The install is in its first day, so its error-affected sessions are new-install ones.
+      new_install_error_sessions: 2,
     });
     const row = await env.DB.prepare('SELECT window_start FROM release_health WHERE version = ?')
       .bind(version)
