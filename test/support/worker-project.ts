@@ -6,15 +6,25 @@ import { unstable_readConfig } from 'wrangler';
 import { readSchemaStatements } from '../../scripts/lib/d1-schema.ts';
 import { REPO_ROOT, WORKERS } from '../../scripts/lib/workers.ts';
 
-/** Test-only Miniflare options for one Worker, e.g. a producer binding to its own queue. */
-type MiniflareExtras = { queueProducers?: Record<string, { queueName: string }> };
+/** Test-only Miniflare options for one Worker. */
+type MiniflareExtras = {
+  /** e.g. a producer binding to the Worker's own queue. */
+  queueProducers?: Record<string, { queueName: string }>;
+  /** Auxiliary Workers, e.g. a stand-in for the target of a service binding. */
+  workers?: { name: string; modules: boolean; compatibilityDate: string; script: string }[];
+};
 
 /**
  * The vitest project of one Worker: its tests run inside workerd with the bindings of its real
  * Wrangler config (local D1, Durable Objects, Queues). The setup file applies `D1-schema.sql`,
  * split by wrangler's splitter, so tests see exactly the production schema.
  */
-export async function workerProject(name: WorkerName, testOnly: MiniflareExtras = {}) {
+export async function workerProject(
+  name: WorkerName,
+  testOnly: MiniflareExtras = {},
+  /** Values built on the Node side and handed to the tests (vitest's `inject`). */
+  provide: Record<string, unknown> = {},
+) {
   const entry = WORKERS.find((w) => w.name === name);
   if (entry === undefined) throw new Error(`unknown worker ${name}`);
   const configPath = path.join(REPO_ROOT, entry.configPath);
@@ -43,6 +53,7 @@ export async function workerProject(name: WorkerName, testOnly: MiniflareExtras 
       root: path.join(REPO_ROOT, 'workers', name),
       include: ['test/**/*.test.ts'],
       setupFiles: [path.join(REPO_ROOT, 'test/support/apply-d1-schema.workerd.ts')],
+      provide,
     },
   });
 }

@@ -2,21 +2,12 @@ import { buildGitHubOpenApiIndex } from '../../test/emulators/github/openapi-ind
 import { loadWebhookExamples } from '../../test/emulators/github/webhook-examples.ts';
 import { workerProject } from '../../test/support/worker-project.ts';
 
-const project = await workerProject('triage', {
-  // Lets a test send on the real local queue that triage consumes (ingest is its producer).
-  queueProducers: { TEST_TRIAGE_QUEUE: { queueName: 'homeostat-triage' } },
-});
-
 // GitHub's OpenAPI description is ~13 MB: it is read here, on the Node side, and only a compact
 // index (~250 KB) crosses into workerd, where every GitHub exchange of the tests is validated
 // against it (test/emulators/github/openapi-validator.ts). Webhook examples travel the same way.
-export default {
-  ...project,
-  test: {
-    ...project.test,
-    provide: {
-      githubOpenApi: await buildGitHubOpenApiIndex(),
-      webhookExamples: await loadWebhookExamples(),
-    },
-  },
-};
+export default workerProject(
+  'triage',
+  // Lets a test send on the real local queue that triage consumes (ingest is its producer).
+  { queueProducers: { TEST_TRIAGE_QUEUE: { queueName: 'homeostat-triage' } } },
+  { githubOpenApi: await buildGitHubOpenApiIndex(), webhookExamples: await loadWebhookExamples() },
+);
