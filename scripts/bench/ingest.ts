@@ -13,7 +13,7 @@ import { startLocalStack } from '../lib/local-stack.ts';
  * from the Worker's own counters and the database. A script that prints figures, not a test.
  */
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = 10;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const FINGERPRINTS = 50;
 const INSTALLS = 500;
 const PII_SHARE = 0.1;
