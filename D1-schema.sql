@@ -266,6 +266,8 @@ CREATE TABLE IF NOT EXISTS triage_issues (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS triage_issues_by_number
   ON triage_issues (repo, issue_number) WHERE issue_number IS NOT NULL;
+-- canary-monitor looks fingerprints up by extension to find the critical ones (triage class).
+CREATE INDEX IF NOT EXISTS triage_issues_by_fingerprint ON triage_issues (extension_id, fingerprint);
 
 -- Dry-run outbox: the exact GitHub request (method, path below the API base URL, JSON body)
 -- triage would have sent. `key` makes recording idempotent; `depends_on` is the key of the

@@ -24,7 +24,10 @@ afterAll(async () => {
   await rm(state, { recursive: true, force: true });
 });
 
-/** Schema plus two hours of release health ending 15 minutes ago, in one wrangler call. */
+/**
+ * Schema plus two hours of release health ending 15 minutes ago, in one wrangler call. A tenth
+ * of the canary's sessions come from installs in their first day, which the judge leaves out.
+ */
 async function seed(now: number): Promise<void> {
   const schema = await readFile(path.join(REPO_ROOT, 'D1-schema.sql'), 'utf8');
   const last = Math.floor(now / WINDOW) * WINDOW - 3 * WINDOW;
@@ -32,14 +35,14 @@ async function seed(now: number): Promise<void> {
   for (let i = 0; i < 24; i++) {
     const start = last - i * WINDOW;
     rows.push(
-      `('${EXTENSION}', '1.0.0', ${start}, 2000, 20, 31, 0)`,
-      `('${EXTENSION}', '1.1.0', ${start}, 400, 4, 9, 40)`,
+      `('${EXTENSION}', '1.0.0', ${start}, 2000, 20, 31, 0, 0)`,
+      `('${EXTENSION}', '1.1.0', ${start}, 400, 4, 9, 40, 1)`,
     );
   }
   const file = path.join(state, 'seed.sql');
   await writeFile(
     file,
-    `${schema}\nINSERT INTO release_health (extension_id, version, window_start, sessions, error_sessions, error_events, new_install_sessions) VALUES\n${rows.join(',\n')};\n`,
+    `${schema}\nINSERT INTO release_health (extension_id, version, window_start, sessions, error_sessions, error_events, new_install_sessions, new_install_error_sessions) VALUES\n${rows.join(',\n')};\n`,
   );
   await promisify(execFile)(
     'node_modules/.bin/wrangler',
@@ -53,6 +56,7 @@ const DecisionRow = z.object({
   mode: z.string(),
   reasons: z.string(),
   judge_input: z.string().nullable(),
+  judge_output: z.string().nullable(),
 });
 const RolloutRow = z.object({
   version: z.string(),
@@ -89,7 +93,7 @@ describe('npm start runs the canary judge in observe mode', () => {
     const decisions = (
       await queryLocalD1(
         state,
-        'SELECT decision, mode, reasons, judge_input FROM canary_decisions ORDER BY id',
+        'SELECT decision, mode, reasons, judge_input, judge_output FROM canary_decisions ORDER BY id',
       )
     ).map((d) => DecisionRow.parse(d));
     expect(decisions[0]).toMatchObject({ decision: 'preflight', mode: 'observe' });
@@ -99,9 +103,40 @@ describe('npm start runs the canary judge in observe mode', () => {
     expect(judged[0]).toMatchObject({ decision: 'hold', mode: 'observe' });
     expect(JSON.parse(judged[0]?.reasons ?? '[]')).toContain('soaking');
     const input = z
-      .object({ windows: z.array(z.object({ canarySessions: z.number() })) })
+      .object({
+        windows: z.array(
+          z.object({
+            canarySessions: z.number(),
+            canaryNewInstallSessions: z.number(),
+            canaryNewInstallAffectedSessions: z.number(),
+          }),
+        ),
+        fingerprints: z.array(z.unknown()),
+      })
       .parse(JSON.parse(judged[0]?.judge_input ?? '{}'));
-    expect(input.windows.filter((w) => w.canarySessions === 400).length).toBeGreaterThan(10);
+    const seeded = input.windows.filter((w) => w.canarySessions === 400);
+    expect(seeded.length).toBeGreaterThan(10);
+    expect(
+      seeded.every(
+        (w) => w.canaryNewInstallSessions === 40 && w.canaryNewInstallAffectedSessions === 1,
+      ),
+    ).toBe(true);
+    expect(input.fingerprints).toEqual([]);
+    // Judged on established installs: 360 sessions and 3 affected per window; new installs are
+    // reported as a share.
+    const output = z
+      .object({
+        state: z.object({
+          rollout: z.object({ canarySessions: z.number(), canaryAffectedSessions: z.number() }),
+        }),
+        stats: z.object({ newInstallShare: z.number() }),
+      })
+      .parse(JSON.parse(judged[0]?.judge_output ?? '{}'));
+    expect(output.state.rollout).toEqual({
+      canarySessions: 360 * seeded.length,
+      canaryAffectedSessions: 3 * seeded.length,
+    });
+    expect(output.stats.newInstallShare).toBe(0.1);
     // The start of the rollout went to triage over the TRIAGE service binding; triage, without
     // GitHub credentials, recorded it in its dry-run outbox.
     const notes = await queryLocalD1(

@@ -15,6 +15,4 @@ export class TriageRpc extends WorkerEntrypoint {
   async postReleaseComment() { return { status: 'recorded' }; }
 }`,
 };
-const testOnly = { queueProducers: {}, workers: [triageStub] };
-
-export default workerProject('canary-monitor', testOnly);
+export default workerProject('canary-monitor', { workers: [triageStub] });

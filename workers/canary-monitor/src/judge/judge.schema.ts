@@ -27,9 +27,14 @@ export const JudgeParamsSchema = z.strictObject({
 export type JudgeParams = z.infer<typeof JudgeParamsSchema>;
 
 /**
- * One 5-minute window of release health for the two versions being compared. The judge counts
- * error-AFFECTED sessions, never error events: one broken session can emit hundreds of errors,
- * and raw counts made 65% of healthy rollouts halt in the research simulation (§3.1).
+ * One 5-minute window of release health for the two versions being compared, as release_health
+ * holds it: all sessions and error-AFFECTED sessions, and the part of each from installs in
+ * their first day. The judge counts affected sessions, never error events: one broken session
+ * can emit hundreds of errors, and raw counts made 65% of healthy rollouts halt in the research
+ * simulation (§3.1). It judges established installs only, subtracting the new-install counts
+ * itself (§4.3, metric row): new installs get the newest version whatever the rollout
+ * percentage (§5, §7), so they crowd the canary cohort and would bias it with first-run errors.
+ * Stored raw, so a decision record shows what ingest reported, not only what was judged.
  */
 export const HealthWindowSchema = z.strictObject({
   /** Epoch ms, a multiple of 300 000. */
@@ -38,10 +43,29 @@ export const HealthWindowSchema = z.strictObject({
   canaryAffectedSessions: count,
   baselineSessions: count,
   baselineAffectedSessions: count,
-  /** Diagnostic only: release_health has no per-install-age error counts to stratify on. */
+  /** Of `canarySessions`: those of installs younger than 24 h (`new_install_sessions`). */
   canaryNewInstallSessions: count,
+  /** Of `canaryAffectedSessions`: those of new installs (`new_install_error_sessions`). */
+  canaryNewInstallAffectedSessions: count,
+  baselineNewInstallSessions: count,
+  baselineNewInstallAffectedSessions: count,
 });
 export type HealthWindow = z.infer<typeof HealthWindowSchema>;
+
+/**
+ * A fingerprint triage classed, with the distinct sessions it was seen in per version
+ * (fingerprint_versions.sessions summed over surfaces; exact up to 100 per surface) as of the
+ * look. fingerprint_versions is cumulative, not windowed, so these counts are part of each look's
+ * stored input: the critical guardrail replays from them bit for bit (§4.2 step 3, §6.7).
+ */
+export const FingerprintCountsSchema = z.strictObject({
+  fingerprint: z.string().min(1),
+  /** triage's policy class (triage_issues.class); only `critical` can halt. */
+  class: z.string().min(1),
+  canarySessions: count,
+  baselineSessions: count,
+});
+export type FingerprintCounts = z.infer<typeof FingerprintCountsSchema>;
 
 export const CountsSchema = z.strictObject({
   canarySessions: count,
@@ -61,8 +85,10 @@ export const JudgeStateSchema = z.strictObject({
   maxLogEHalt: z.number(),
   /** Σ ℓ_w(1 : θ_bad) since the stage started: each stage needs fresh evidence. */
   logLrSafe: z.number(),
+  /** Established installs only (new installs subtracted), like every count the judge tests. */
   rollout: CountsSchema,
   stage: CountsSchema,
+  /** Diagnostic: canary sessions of new installs since the rollout started, left out above. */
   canaryNewInstallSessions: count,
   trailingGapWindows: count,
   trailingDataWindows: count,
@@ -81,6 +107,11 @@ export const JudgeInputSchema = z.strictObject({
     isLast: z.boolean(),
   }),
   windows: z.array(HealthWindowSchema),
+  /**
+   * Classed fingerprints seen on the canary, as of the look. The loader keeps only the class that
+   * matters (`critical`) so decision rows stay small; the judge still checks the class.
+   */
+  fingerprints: z.array(FingerprintCountsSchema),
   now: z.int(),
 });
 export type JudgeInput = z.infer<typeof JudgeInputSchema>;
@@ -91,6 +122,7 @@ export type Decision = (typeof DECISIONS)[number];
 export const REASONS = [
   // halt
   'critical_rate',
+  'critical_fingerprint',
   'e_halt',
   // promote
   'e_safe',
@@ -134,6 +166,9 @@ export const JudgeOutputSchema = z.strictObject({
     stage: EstimateSchema,
     canaryRate: z.number().nullable(),
     criticalLowerBound: z.number().nullable(),
+    /** Critical fingerprints in ≥ 3 canary sessions and no baseline session (§4.2 step 3). */
+    criticalFingerprints: z.array(z.string()),
+    /** Diagnostic: the share of all canary sessions that came from installs younger than 24 h. */
     newInstallShare: z.number().nullable(),
   }),
 });

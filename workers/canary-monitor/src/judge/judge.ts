@@ -2,12 +2,14 @@ import type { HomeostatConfig } from '@homeostat/shared';
 import {
   logMeanExp,
   rateRatioEstimate,
+  type WindowCounts,
   wilsonInterval,
   windowLogLr,
 } from './conditional-binomial.ts';
 import type {
   Counts,
   Decision,
+  FingerprintCounts,
   HealthWindow,
   JudgeAlert,
   JudgeInput,
@@ -22,6 +24,11 @@ export const WINDOW_MS = 300_000;
 const Z95 = 1.959963984540054;
 /** One-sided 99%: the critical guardrail's "99% Wilson lower bound" (§4.2 step 3). */
 const Z99_ONE_SIDED = 2.3263478740408408;
+/**
+ * A critical fingerprint halts once seen in this many canary sessions and no baseline session
+ * (§4.2 step 3). A constant, not a parameter: §4.3 leaves it out of the tunable set.
+ */
+export const CRITICAL_FINGERPRINT_MIN_CANARY_SESSIONS = 3;
 
 export function judgeParamsFromConfig(canary: HomeostatConfig['canary']): JudgeParams {
   return {
@@ -66,7 +73,50 @@ export function initialJudgeState(params: JudgeParams, stageIndex = 0): JudgeSta
   };
 }
 
-function addCounts(c: Counts, w: HealthWindow): Counts {
+/**
+ * The part of a window the judge tests: established installs, i.e. sessions and affected
+ * sessions minus those of installs younger than 24 h (§4.3, metric row). New installs get the
+ * newest version whatever the percentage (§5, §7), so counting them would fill the canary with
+ * first-run sessions the baseline never gets. Clamped, because ingest flushes the session and
+ * the error counts separately and a window can briefly disagree with itself: an inconsistent row
+ * must not manufacture evidence.
+ */
+export function establishedCounts(w: HealthWindow): WindowCounts {
+  const canarySessions = Math.max(0, w.canarySessions - w.canaryNewInstallSessions);
+  const baselineSessions = Math.max(0, w.baselineSessions - w.baselineNewInstallSessions);
+  return {
+    canarySessions,
+    canaryAffectedSessions: Math.min(
+      canarySessions,
+      Math.max(0, w.canaryAffectedSessions - w.canaryNewInstallAffectedSessions),
+    ),
+    baselineSessions,
+    baselineAffectedSessions: Math.min(
+      baselineSessions,
+      Math.max(0, w.baselineAffectedSessions - w.baselineNewInstallAffectedSessions),
+    ),
+  };
+}
+
+/**
+ * Critical fingerprints that halt (§4.2 step 3, second bullet): triage's policy class
+ * `critical`, seen in ≥ 3 canary sessions and in no baseline session. The research also names
+ * "the service-worker start-failure class"; nothing classifies start failures yet, so only
+ * triage's class counts here. Sorted, so the output does not depend on the loader's order.
+ */
+function criticalFingerprints(fingerprints: readonly FingerprintCounts[]): string[] {
+  return fingerprints
+    .filter(
+      (f) =>
+        f.class === 'critical' &&
+        f.canarySessions >= CRITICAL_FINGERPRINT_MIN_CANARY_SESSIONS &&
+        f.baselineSessions === 0,
+    )
+    .map((f) => f.fingerprint)
+    .sort();
+}
+
+function addCounts(c: Counts, w: WindowCounts): Counts {
   return {
     canarySessions: c.canarySessions + w.canarySessions,
     canaryAffectedSessions: c.canaryAffectedSessions + w.canaryAffectedSessions,
@@ -103,6 +153,7 @@ function accumulate(
     seen++;
     lastWindowStart = w.start;
     // A window with no session on either side is a gap: it neither promotes nor halts (§4.2).
+    // Data health counts every session, new installs too: they show that ingest is flowing.
     if (w.canarySessions === 0 && w.baselineSessions === 0) {
       trailingGapWindows++;
       trailingDataWindows = 0;
@@ -111,13 +162,14 @@ function accumulate(
     trailingGapWindows = 0;
     trailingDataWindows++;
     gapAlerted = false;
+    const e = establishedCounts(w);
     for (let j = 0; j < params.thetaGrid.length; j++) {
-      logLrHalt[j] = (logLrHalt[j] ?? 0) + windowLogLr(params.thetaGrid[j] ?? 1, params.theta0, w);
+      logLrHalt[j] = (logLrHalt[j] ?? 0) + windowLogLr(params.thetaGrid[j] ?? 1, params.theta0, e);
     }
-    logLrSafe += windowLogLr(1, params.thetaBad, w);
-    rollout = addCounts(rollout, w);
-    stage = addCounts(stage, w);
-    canaryNewInstallSessions += w.canaryNewInstallSessions;
+    logLrSafe += windowLogLr(1, params.thetaBad, e);
+    rollout = addCounts(rollout, e);
+    stage = addCounts(stage, e);
+    canaryNewInstallSessions += w.canarySessions - e.canarySessions;
     // Always-valid p-value = 1 / max E so far (§3.5).
     const logE = logMeanExp(logLrHalt);
     if (logE > maxLogEHalt) maxLogEHalt = logE;
@@ -169,16 +221,19 @@ export function judge(input: JudgeInput): JudgeOutput {
       ? wilsonInterval(r.canaryAffectedSessions, r.canarySessions, Z99_ONE_SIDED).lo
       : null;
   const gapMinutes = state.trailingGapWindows * (WINDOW_MS / 60_000);
-
-  let decision: Decision = 'hold';
-  if (
+  const critical = criticalFingerprints(input.fingerprints);
+  const rateIsCritical =
     criticalLowerBound !== null &&
     r.canarySessions >= params.criticalMinSessions &&
-    criticalLowerBound > params.criticalRate
-  ) {
-    // Kayenta-style critical metric: a catastrophic build halts at once (§4.2 step 3).
+    criticalLowerBound > params.criticalRate;
+
+  let decision: Decision = 'hold';
+  if (rateIsCritical || critical.length > 0) {
+    // Kayenta-style critical metrics: a catastrophic build halts at once, before the data-gap
+    // and evidence gates (§4.2 step 3). Both reasons are given when both fire.
     decision = 'halt';
-    reasons.push('critical_rate');
+    if (rateIsCritical) reasons.push('critical_rate');
+    if (critical.length > 0) reasons.push('critical_fingerprint');
   } else if (state.trailingGapWindows > 0) {
     reasons.push('data_gap');
     if (gapMinutes > params.maxDataGapMinutes && !state.gapAlerted) {
@@ -219,8 +274,11 @@ export function judge(input: JudgeInput): JudgeOutput {
     }
   }
 
+  // Every canary session is either established (r) or a new install's: the share of the latter
+  // should sit far above the deploy percentage if new installs do get the canary (§7).
+  const allCanarySessions = r.canarySessions + state.canaryNewInstallSessions;
   const newInstallShare =
-    r.canarySessions > 0 ? state.canaryNewInstallSessions / r.canarySessions : null;
+    allCanarySessions > 0 ? state.canaryNewInstallSessions / allCanarySessions : null;
   return {
     decision,
     reasons,
@@ -237,6 +295,7 @@ export function judge(input: JudgeInput): JudgeOutput {
       stage: rateRatioEstimate(state.stage, Z95),
       canaryRate,
       criticalLowerBound,
+      criticalFingerprints: critical,
       newInstallShare,
     },
   };

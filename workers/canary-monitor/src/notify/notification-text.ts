@@ -25,6 +25,16 @@ function statsLines(out: JudgeOutput): string[] {
     `- rate ratio θ̂ ${fmt(s.rollout.thetaHat)} (95% CI ${fmt(s.rollout.lo)}–${fmt(s.rollout.hi)})`,
     `- halt e-value log ${fmt(s.logEHalt)} / threshold ${fmt(s.logHaltThreshold)}; always-valid p ${s.alwaysValidP.toPrecision(3)}`,
     `- promote e-value log ${fmt(s.logESafe)} / threshold ${fmt(s.logSafeThreshold)}; stage age ${fmt(s.stageAgeMinutes / 60, 1)} h`,
+    ...(s.criticalFingerprints.length > 0
+      ? [
+          `- critical problems in ≥ 3 canary sessions and no baseline session: ${s.criticalFingerprints.join(', ')}`,
+        ]
+      : []),
+    ...(s.newInstallShare === null
+      ? []
+      : [
+          `- new installs (first day, left out of the counts above): ${fmt(100 * s.newInstallShare, 1)}% of canary sessions`,
+        ]),
   ];
 }
 

@@ -1,12 +1,14 @@
 import { compareVersions, isVersion } from '@homeostat/shared';
 import { z } from 'zod';
-import type { HealthWindow } from '../judge/judge.schema.ts';
+import type { FingerprintCounts, HealthWindow } from '../judge/judge.schema.ts';
 import { WINDOW_MS } from '../judge/judge.ts';
 
 /**
- * Reads `release_health` (filled by the ingest Worker) into the judge's windows. The judge's
- * numerator is `error_sessions` (error-affected sessions), never `error_events`: raw counts are
- * over-dispersed and break the test (research/canary.md §3.1).
+ * Reads `release_health` and `fingerprint_versions` (filled by the ingest Worker) into the
+ * judge's input. The judge's numerator is `error_sessions` (error-affected sessions), never
+ * `error_events`: raw counts are over-dispersed and break the test (research/canary.md §3.1).
+ * Counts go to the judge as stored; the judge itself leaves out new installs and clamps
+ * inconsistent rows (judge.ts, `establishedCounts`), so a decision record shows what ingest said.
  */
 
 const HealthRowSchema = z.object({
@@ -15,6 +17,7 @@ const HealthRowSchema = z.object({
   sessions: z.number(),
   error_sessions: z.number(),
   new_install_sessions: z.number(),
+  new_install_error_sessions: z.number(),
 });
 
 export const alignWindow = (ms: number) => Math.floor(ms / WINDOW_MS) * WINDOW_MS;
@@ -35,7 +38,8 @@ export async function loadWindows(
   if (q.to < q.from) return [];
   const { results } = await db
     .prepare(
-      `SELECT version, window_start, sessions, error_sessions, new_install_sessions
+      `SELECT version, window_start, sessions, error_sessions, new_install_sessions,
+         new_install_error_sessions
        FROM release_health
        WHERE extension_id = ?1 AND version IN (?2, ?3) AND window_start BETWEEN ?4 AND ?5`,
     )
@@ -50,25 +54,78 @@ export async function loadWindows(
       baselineSessions: 0,
       baselineAffectedSessions: 0,
       canaryNewInstallSessions: 0,
+      canaryNewInstallAffectedSessions: 0,
+      baselineNewInstallSessions: 0,
+      baselineNewInstallAffectedSessions: 0,
     });
   }
   for (const raw of results) {
     const row = HealthRowSchema.parse(raw);
     const w = byWindow.get(row.window_start);
     if (w === undefined) continue;
-    // An affected-session count above the session count is an ingest inconsistency; cap it so
-    // a bad row cannot manufacture evidence.
-    const affected = Math.min(row.error_sessions, row.sessions);
+    // One row per (version, window): the primary key of release_health.
     if (row.version === q.canary) {
-      w.canarySessions += row.sessions;
-      w.canaryAffectedSessions += affected;
-      w.canaryNewInstallSessions += Math.min(row.new_install_sessions, row.sessions);
+      w.canarySessions = row.sessions;
+      w.canaryAffectedSessions = row.error_sessions;
+      w.canaryNewInstallSessions = row.new_install_sessions;
+      w.canaryNewInstallAffectedSessions = row.new_install_error_sessions;
     } else {
-      w.baselineSessions += row.sessions;
-      w.baselineAffectedSessions += affected;
+      w.baselineSessions = row.sessions;
+      w.baselineAffectedSessions = row.error_sessions;
+      w.baselineNewInstallSessions = row.new_install_sessions;
+      w.baselineNewInstallAffectedSessions = row.new_install_error_sessions;
     }
   }
   return [...byWindow.values()];
+}
+
+const FingerprintRowSchema = z.object({
+  fingerprint: z.string(),
+  canary_sessions: z.number(),
+  baseline_sessions: z.number(),
+});
+
+/**
+ * Fingerprints triage classed `critical` (triage_issues.class, its policy class) that the canary
+ * version was seen with, and the distinct sessions each was seen in on the canary and on the
+ * baseline, as of now: the input of the critical guardrail (research/canary.md §4.2 step 3).
+ * fingerprint_versions keeps one row per surface; sessions are summed over surfaces, so a session
+ * that hit the problem in two surfaces counts twice (distinct sessions across surfaces are not
+ * stored). Its counts are exact up to 100 per surface, far above the guardrail's 3 and 0. They
+ * include new installs: fingerprint_versions does not split by install age, and a problem that
+ * was ever seen on the baseline (at any age) does not trip the guardrail. Only `critical` rows
+ * are read: the other classes cannot halt, and every look stores what it read.
+ */
+export async function loadCriticalFingerprints(
+  db: D1Database,
+  q: { extensionId: string; canary: string; baseline: string },
+): Promise<FingerprintCounts[]> {
+  const { results } = await db
+    .prepare(
+      `WITH critical AS (
+         SELECT DISTINCT fingerprint FROM triage_issues
+         WHERE extension_id = ?1 AND class = 'critical')
+       SELECT c.fingerprint AS fingerprint,
+         SUM(CASE WHEN fv.version = ?2 THEN fv.sessions ELSE 0 END) AS canary_sessions,
+         SUM(CASE WHEN fv.version = ?3 THEN fv.sessions ELSE 0 END) AS baseline_sessions
+       FROM critical c
+       JOIN fingerprint_versions fv
+         ON fv.extension_id = ?1 AND fv.fingerprint = c.fingerprint AND fv.version IN (?2, ?3)
+       GROUP BY c.fingerprint
+       HAVING canary_sessions > 0
+       ORDER BY c.fingerprint`,
+    )
+    .bind(q.extensionId, q.canary, q.baseline)
+    .all();
+  return results.map((raw) => {
+    const row = FingerprintRowSchema.parse(raw);
+    return {
+      fingerprint: row.fingerprint,
+      class: 'critical',
+      canarySessions: row.canary_sessions,
+      baselineSessions: row.baseline_sessions,
+    };
+  });
 }
 
 const VersionTotalSchema = z.object({

@@ -6,7 +6,13 @@ import type { JudgeInput, JudgeOutput } from '../judge/judge.schema.ts';
 import { initialJudgeState, judge, WINDOW_MS } from '../judge/judge.ts';
 import { buildNotice, dashboardUrl, type Notice } from '../notify/notification-text.ts';
 import { nextVersionAbove } from './next-version.ts';
-import { inferBaseline, lastSettledWindow, loadWindows, versionTotals } from './release-health.ts';
+import {
+  inferBaseline,
+  lastSettledWindow,
+  loadCriticalFingerprints,
+  loadWindows,
+  versionTotals,
+} from './release-health.ts';
 import type {
   ActionStatus,
   AlertCode,
@@ -449,12 +455,19 @@ async function judgeLook(look: Look): Promise<TickOutcome> {
     from,
     to,
   });
+  // Cumulative counts as of this look, stored with the windows so the decision replays (§6.7).
+  const fingerprints = await loadCriticalFingerprints(env.db, {
+    extensionId: rollout.extension_id,
+    canary: rollout.version,
+    baseline,
+  });
   const isLast = stageIndex === rollout.stages.length - 1;
   const input: JudgeInput = {
     params: rollout.params,
     prior,
     stage: { index: stageIndex, startedAt: stageStartedAt, isLast },
     windows,
+    fingerprints,
     now: env.tickAt,
   };
   const out = judge(input);
@@ -641,14 +654,20 @@ function wantsRollback(look: Look, critical: boolean): boolean {
 
 async function halt(look: Look, j: Judged): Promise<TickOutcome> {
   const out = j.judgeOutput;
-  const critical = out.reasons.includes('critical_rate');
-  const rollback = wantsRollback(look, critical);
+  // Either critical guardrail makes a critical halt: the one `rollback: 'critical'` acts on (§4.3).
+  const criticalRate = out.reasons.includes('critical_rate');
+  const criticalFingerprint = out.reasons.includes('critical_fingerprint');
+  const rollback = wantsRollback(look, criticalRate || criticalFingerprint);
+  const why = [
+    ...(criticalRate ? ['critical error rate'] : []),
+    ...(criticalFingerprint ? ['a critical problem the baseline never had'] : []),
+  ];
   return freezeOrRollBack(
     look,
     j,
     rollback,
     'halt',
-    `halted at ${pct(look, j.stageIndex)}%${critical ? ' (critical error rate)' : ''}`,
+    `halted at ${pct(look, j.stageIndex)}%${why.length > 0 ? ` (${why.join('; ')})` : ''}`,
   );
 }
 

@@ -138,4 +138,37 @@ describe('judge simulation (research/canary.md §6)', { timeout: 60_000 }, () =>
     expect(sessionHalts / runs).toBeLessThanOrEqual(0.015);
     expect(rawHalts / runs).toBeGreaterThan(0.2);
   });
+
+  test('new installs: left out, a healthy release holds α; counted, it halts (§4.3)', async ({
+    expect,
+  }) => {
+    const runs = 1_000;
+    // Installs in their first day are 1% of all sessions and all run the canary; they hit
+    // first-run paths, so 3% of their sessions are error-affected against 1% for the rest.
+    // Established installs are equally healthy on both versions (θ = 1).
+    const scenario = {
+      ...fivePercentStage,
+      seed: 606,
+      runs,
+      theta: 1,
+      looks: 48 * WINDOWS_PER_HOUR,
+    };
+    const newInstalls = { share: 0.01, affectedRate: 0.03 };
+    const excluded = simulate(params, {
+      ...scenario,
+      newInstalls: { ...newInstalls, reported: true },
+    });
+    const counted = simulate(params, {
+      ...scenario,
+      newInstalls: { ...newInstalls, reported: false },
+    });
+    const excludedHalts = excluded.filter((o) => o.haltAtMinutes !== null).length;
+    const countedHalts = counted.filter((o) => o.haltAtMinutes !== null).length;
+    console.log(
+      `new installs (1% of sessions, all on the canary, 3× first-day rate), θ=1, 48 h: false halts ` +
+        `with new installs left out ${rate(excludedHalts, runs)}, counted ${rate(countedHalts, runs)}`,
+    );
+    expect(excludedHalts / runs).toBeLessThanOrEqual(0.015);
+    expect(countedHalts / runs).toBeGreaterThan(0.2);
+  });
 });

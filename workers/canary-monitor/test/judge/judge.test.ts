@@ -1,6 +1,7 @@
 import { bundledConfig } from '@homeostat/shared';
 import { describe, expectTypeOf, test } from 'vitest';
 import {
+  type FingerprintCounts,
   type HealthWindow,
   type JudgeInput,
   JudgeInputSchema,
@@ -8,6 +9,8 @@ import {
   JudgeOutputSchema,
 } from '../../src/judge/judge.schema.ts';
 import {
+  CRITICAL_FINGERPRINT_MIN_CANARY_SESSIONS,
+  establishedCounts,
   initialJudgeState,
   judge,
   judgeParamsFromConfig,
@@ -25,14 +28,30 @@ function win(i: number, c: Partial<Omit<HealthWindow, 'start'>> = {}): HealthWin
     baselineSessions: 2_000,
     baselineAffectedSessions: 20,
     canaryNewInstallSessions: 0,
+    canaryNewInstallAffectedSessions: 0,
+    baselineNewInstallSessions: 0,
+    baselineNewInstallAffectedSessions: 0,
     ...c,
   };
+}
+
+function fp(
+  canarySessions: number,
+  baselineSessions: number,
+  cls = 'critical',
+  fingerprint = 'fp1:aaaa',
+): FingerprintCounts {
+  return { fingerprint, class: cls, canarySessions, baselineSessions };
 }
 
 /** Feeds windows one look at a time, as the cron does, and returns every output. */
 function run(
   windows: HealthWindow[],
-  opts: { stage?: JudgeInput['stage']; p?: typeof params } = {},
+  opts: {
+    stage?: JudgeInput['stage'];
+    p?: typeof params;
+    fingerprints?: FingerprintCounts[];
+  } = {},
 ): JudgeOutput[] {
   const p = opts.p ?? params;
   let prior = initialJudgeState(p);
@@ -43,6 +62,7 @@ function run(
       prior,
       stage: opts.stage ?? { index: 0, startedAt: T0, isLast: false },
       windows: [w],
+      fingerprints: opts.fingerprints ?? [],
       now: w.start + WINDOW_MS,
     });
     outs.push(out);
@@ -170,6 +190,7 @@ describe('judge', () => {
       prior,
       stage: { index: 1, startedAt: T0 + 50 * WINDOW_MS, isLast: false },
       windows: [win(50)],
+      fingerprints: [],
       now: T0 + 51 * WINDOW_MS,
     });
     expect(next.state.stage.canarySessions).toBe(100);
@@ -187,6 +208,7 @@ describe('judge', () => {
       prior: state,
       stage: { index: 0, startedAt: T0, isLast: false },
       windows: [win(0), win(1)],
+      fingerprints: [],
       now: T0 + 3 * WINDOW_MS,
     });
     expect(again.state).toEqual(state);
@@ -218,10 +240,253 @@ describe('judge', () => {
       prior: outs[19]?.state ?? initialJudgeState(params),
       stage: { index: 0, startedAt: T0, isLast: false },
       windows: [win(20)],
+      fingerprints: [],
       now: T0 + 21 * WINDOW_MS,
     };
     const replayed = judge(JudgeInputSchema.parse(JSON.parse(JSON.stringify(input))));
     expect(JSON.stringify(replayed)).toBe(JSON.stringify(judge(input)));
+  });
+});
+
+describe('judge: established installs only (§4.3, metric row)', () => {
+  test('new installs are left out of every count, and their share is reported', ({ expect }) => {
+    const [out] = run([
+      win(0, {
+        canarySessions: 100,
+        canaryAffectedSessions: 10,
+        canaryNewInstallSessions: 60,
+        canaryNewInstallAffectedSessions: 9,
+        baselineSessions: 2_000,
+        baselineAffectedSessions: 30,
+        baselineNewInstallSessions: 500,
+        baselineNewInstallAffectedSessions: 15,
+      }),
+    ]);
+    expect(out?.state.rollout).toEqual({
+      canarySessions: 40,
+      canaryAffectedSessions: 1,
+      baselineSessions: 1_500,
+      baselineAffectedSessions: 15,
+    });
+    expect(out?.state.stage).toEqual(out?.state.rollout);
+    expect(out?.stats.canaryRate).toBe(1 / 40);
+    expect(out?.state.canaryNewInstallSessions).toBe(60);
+    expect(out?.stats.newInstallShare).toBe(0.6);
+  });
+
+  test('new installs alone cannot make a halt', ({ expect }) => {
+    // Established installs: identical 1% rates. New installs (canary only, as the store gives
+    // them the newest version) all fail: a first-run crash the baseline's users never run into.
+    const windows = Array.from({ length: 100 }, (_, i) =>
+      win(i, {
+        canarySessions: 150,
+        canaryAffectedSessions: 51,
+        canaryNewInstallSessions: 50,
+        canaryNewInstallAffectedSessions: 50,
+      }),
+    );
+    const outs = run(windows);
+    expect(outs.filter((o) => o.decision === 'halt')).toEqual([]);
+    expect(outs.at(-1)?.stats.canaryRate).toBe(0.01);
+    expect(outs.at(-1)?.stats.newInstallShare).toBeCloseTo(1 / 3, 12);
+    // The same windows judged as if every session were established halt at once.
+    const counted = run(
+      windows.map((w) => ({
+        ...w,
+        canaryNewInstallSessions: 0,
+        canaryNewInstallAffectedSessions: 0,
+      })),
+    );
+    expect(counted[0]?.decision).toBe('halt');
+    expect(counted[0]?.reasons).toEqual(['critical_rate']);
+  });
+
+  test('a window of new installs only is data, not a gap, but carries no evidence', ({
+    expect,
+  }) => {
+    const outs = run(
+      Array.from({ length: 10 }, (_, i) =>
+        win(i, {
+          canarySessions: 30,
+          canaryAffectedSessions: 30,
+          canaryNewInstallSessions: 30,
+          canaryNewInstallAffectedSessions: 30,
+        }),
+      ),
+    );
+    const last = outs.at(-1);
+    expect(last?.decision).toBe('hold');
+    expect(last?.reasons).toContain('no_canary_sessions');
+    expect(last?.reasons).not.toContain('data_gap');
+    expect(last?.state.trailingDataWindows).toBe(10);
+    expect(last?.state.logLrHalt.every((l) => l === 0)).toBe(true);
+    expect(last?.stats.newInstallShare).toBe(1);
+  });
+
+  test('an inconsistent window is clamped: never negative, never more affected than sessions', ({
+    expect,
+  }) => {
+    // More new-install sessions than sessions (the two are flushed separately by ingest).
+    expect(
+      establishedCounts(
+        win(0, {
+          canarySessions: 10,
+          canaryAffectedSessions: 5,
+          canaryNewInstallSessions: 20,
+          baselineSessions: 100,
+          baselineAffectedSessions: 3,
+          baselineNewInstallAffectedSessions: 9,
+        }),
+      ),
+    ).toEqual({
+      canarySessions: 0,
+      canaryAffectedSessions: 0,
+      baselineSessions: 100,
+      baselineAffectedSessions: 0,
+    });
+    // Affected sessions of established installs cannot exceed their sessions.
+    expect(
+      establishedCounts(
+        win(0, {
+          canarySessions: 10,
+          canaryAffectedSessions: 8,
+          canaryNewInstallSessions: 5,
+          canaryNewInstallAffectedSessions: 0,
+        }),
+      ),
+    ).toMatchObject({ canarySessions: 5, canaryAffectedSessions: 5 });
+  });
+});
+
+describe('judge: critical fingerprint guardrail (§4.2 step 3)', () => {
+  test('a critical fingerprint in 3 canary sessions and no baseline session halts at once', ({
+    expect,
+  }) => {
+    expect(CRITICAL_FINGERPRINT_MIN_CANARY_SESSIONS).toBe(3);
+    const [out] = run([win(0)], { fingerprints: [fp(3, 0)] });
+    expect(out?.decision).toBe('halt');
+    expect(out?.reasons).toEqual(['critical_fingerprint']);
+    expect(out?.stats.criticalFingerprints).toEqual(['fp1:aaaa']);
+  });
+
+  test('2 canary sessions, or 1 baseline session, do not halt', ({ expect }) => {
+    for (const f of [fp(2, 0), fp(3, 1), fp(100, 1)]) {
+      const [out] = run([win(0)], { fingerprints: [f] });
+      expect([f, out?.decision, out?.stats.criticalFingerprints]).toEqual([f, 'hold', []]);
+      expect(out?.reasons).not.toContain('critical_fingerprint');
+    }
+  });
+
+  test('a fingerprint of another class never halts, however often the canary sees it', ({
+    expect,
+  }) => {
+    const others = ['safe', 'needs-validation', 'unknown'].map((c, i) => fp(100, 0, c, `fp1:${i}`));
+    const outs = run(
+      Array.from({ length: 50 }, (_, i) => win(i)),
+      { fingerprints: others },
+    );
+    expect(outs.filter((o) => o.decision === 'halt')).toEqual([]);
+    expect(outs.every((o) => o.stats.criticalFingerprints.length === 0)).toBe(true);
+  });
+
+  test('it needs no windows, no affected sessions and no clean data: a gap does not hide it', ({
+    expect,
+  }) => {
+    const looks = [
+      { windows: [], why: 'no new window' },
+      {
+        windows: [
+          win(0, {
+            canarySessions: 0,
+            canaryAffectedSessions: 0,
+            baselineSessions: 0,
+            baselineAffectedSessions: 0,
+          }),
+        ],
+        why: 'a gap',
+      },
+    ];
+    for (const look of looks) {
+      const out = judge({
+        params,
+        prior: initialJudgeState(params),
+        stage: { index: 0, startedAt: T0, isLast: false },
+        windows: look.windows,
+        fingerprints: [fp(0, 0, 'critical', 'fp1:b'), fp(7, 0, 'critical', 'fp1:a')],
+        now: T0 + WINDOW_MS,
+      });
+      expect([look.why, out.decision, out.stats.criticalFingerprints]).toEqual([
+        look.why,
+        'halt',
+        ['fp1:a'],
+      ]);
+    }
+  });
+
+  test('with a critical rate as well, both reasons are given', ({ expect }) => {
+    const [out] = run(
+      [
+        win(0, {
+          canarySessions: 40,
+          canaryAffectedSessions: 30,
+          baselineSessions: 0,
+          baselineAffectedSessions: 0,
+        }),
+      ],
+      { fingerprints: [fp(5, 0, 'critical', 'fp1:z'), fp(4, 0, 'critical', 'fp1:y')] },
+    );
+    expect(out?.reasons).toEqual(['critical_rate', 'critical_fingerprint']);
+    expect(out?.stats.criticalFingerprints).toEqual(['fp1:y', 'fp1:z']);
+  });
+});
+
+describe('judge: replay with the new inputs (§6.7)', () => {
+  test('a stored decision with new installs and fingerprints replays bit for bit', ({ expect }) => {
+    const history = run(
+      Array.from({ length: 30 }, (_, i) =>
+        win(i, {
+          canarySessions: 130,
+          canaryAffectedSessions: 2 + (i % 3),
+          canaryNewInstallSessions: 30,
+          canaryNewInstallAffectedSessions: 1 + (i % 2),
+          baselineNewInstallSessions: 7,
+          baselineNewInstallAffectedSessions: i % 2,
+        }),
+      ),
+    );
+    const input: JudgeInput = {
+      params,
+      prior: history.at(-1)?.state ?? initialJudgeState(params),
+      stage: { index: 0, startedAt: T0, isLast: false },
+      windows: [win(30, { canaryNewInstallSessions: 13, canaryNewInstallAffectedSessions: 1 })],
+      fingerprints: [fp(1, 0, 'critical', 'fp1:c'), fp(3, 0, 'critical', 'fp1:d'), fp(9, 2)],
+      now: T0 + 31 * WINDOW_MS,
+    };
+    const stored = { input: JSON.stringify(input), output: JSON.stringify(judge(input)) };
+    const replayed = judge(JudgeInputSchema.parse(JSON.parse(stored.input)));
+    expect(JSON.stringify(replayed)).toBe(stored.output);
+    expect(replayed.decision).toBe('halt');
+    expect(replayed.stats.criticalFingerprints).toEqual(['fp1:d']);
+    expect(replayed.stats.newInstallShare).toBeGreaterThan(0);
+    expect(JSON.stringify(JudgeOutputSchema.parse(JSON.parse(stored.output)))).toBe(stored.output);
+  });
+
+  test('an input without the new fields is refused, not replayed under the new rules', ({
+    expect,
+  }) => {
+    const input = {
+      params,
+      prior: initialJudgeState(params),
+      stage: { index: 0, startedAt: T0, isLast: false },
+      windows: [win(0)],
+      fingerprints: [],
+      now: T0 + WINDOW_MS,
+    };
+    expect(JudgeInputSchema.safeParse(input).success).toBe(true);
+    const { fingerprints: _, ...withoutFingerprints } = input;
+    expect(JudgeInputSchema.safeParse(withoutFingerprints).success).toBe(false);
+    const { canaryNewInstallAffectedSessions: __, ...oldWindow } = win(0);
+    expect(JudgeInputSchema.safeParse({ ...input, windows: [oldWindow] }).success).toBe(false);
   });
 });
 
@@ -232,4 +497,7 @@ const HealthWindowKeys: Record<keyof HealthWindow, true> = {
   baselineSessions: true,
   baselineAffectedSessions: true,
   canaryNewInstallSessions: true,
+  canaryNewInstallAffectedSessions: true,
+  baselineNewInstallSessions: true,
+  baselineNewInstallAffectedSessions: true,
 };

@@ -2,7 +2,7 @@ import { compareVersions } from '@homeostat/shared';
 import { describe, test } from 'vitest';
 import { JudgeInputSchema } from '../../src/judge/judge.schema.ts';
 import { judge } from '../../src/judge/judge.ts';
-import { createHarness, healthy } from '../support/canary-harness.ts';
+import { createHarness, healthy, seedFingerprint } from '../support/canary-harness.ts';
 
 /**
  * Whole rollouts against the store emulator and real local D1 (research/canary.md §6.6–6.8 and
@@ -186,6 +186,64 @@ describe('rollout lifecycle (live, store emulator)', { timeout: 60_000 }, () => 
       action_status: 'failed',
       state_after: 'FROZEN',
     });
+  });
+
+  test('a critical problem new in the canary rolls back; new installs and the rest do not halt', async ({
+    expect,
+  }) => {
+    const h = createHarness();
+    h.publishCanary();
+    // Established installs healthy; the canary's new installs (first day) nearly all fail.
+    await h.seed(200, () => ({
+      ...healthy(),
+      canarySessions: 500,
+      canaryAffected: 84,
+      canaryNewInstallSessions: 100,
+      canaryNewInstallAffected: 80,
+    }));
+    const canary = (sessions: number) => [
+      { version: h.version, surface: 'service_worker', sessions },
+    ];
+    // Critical but in only 2 canary sessions; critical but also seen on the baseline; and a
+    // non-critical one everywhere in the canary: none of them halts.
+    await seedFingerprint(h.extensionId, 'fp1:crit-new', canary(2), { class: 'critical' });
+    await seedFingerprint(
+      h.extensionId,
+      'fp1:crit-old',
+      [...canary(40), { version: h.baseline, surface: 'popup', sessions: 1 }],
+      { class: 'critical' },
+    );
+    await seedFingerprint(h.extensionId, 'fp1:safe', canary(100), { class: 'safe' });
+    await h.register();
+    const promoted = await h.tickUntil((r) => r.stage_index === 1);
+    expect(promoted.state).toBe('STAGE');
+    const looks = (await h.decisions()).filter((d) => d.judge_output !== null);
+    const last = JSON.parse(looks.at(-1)?.judge_output ?? '{}');
+    expect(last.stats.newInstallShare).toBe(0.2);
+    expect(last.stats.criticalFingerprints).toEqual([]);
+
+    // A third canary session (ingest re-flushes the cumulative count): the next look halts.
+    await seedFingerprint(h.extensionId, 'fp1:crit-new', canary(3), { class: 'critical' });
+    const done = await h.tickUntil((r) => r.state === 'ROLLED_BACK', 3);
+    const decisions = await h.decisions();
+    const halt = decisions.find((d) => d.decision === 'halt');
+    expect(JSON.parse(halt?.reasons ?? '[]')).toEqual(['critical_fingerprint']);
+    expect(halt).toMatchObject({ action: 'rollback', state_after: 'ROLLED_BACK' });
+    expect(h.emulator.item(h.extensionId).rollbacks[0]?.targetCrxVersion).toBe('1.0.0');
+    expect(done.rollback_version).toBe(h.emulator.item(h.extensionId).rollbacks[0]?.newVersion);
+    // The counts it halted on are in the stored input, and replay reproduces the decision.
+    const input = JudgeInputSchema.parse(JSON.parse(halt?.judge_input ?? ''));
+    expect(input.fingerprints).toEqual([
+      { fingerprint: 'fp1:crit-new', class: 'critical', canarySessions: 3, baselineSessions: 0 },
+      { fingerprint: 'fp1:crit-old', class: 'critical', canarySessions: 40, baselineSessions: 1 },
+    ]);
+    expect(JSON.stringify(judge(input))).toBe(halt?.judge_output);
+    const posts = h.github.posts.filter((p) => p.extensionId === h.extensionId);
+    const haltPost = posts.find((p) => p.title.includes('halted'));
+    expect(haltPost?.title).toBe(
+      'demo-extension 1.1.0: halted at 10% (a critical problem the baseline never had): rolling back to 1.0.0',
+    );
+    expect(haltPost?.body).toContain('no baseline session: fp1:crit-new');
   });
 
   test('auto-rollback "always" also rolls back a statistical halt', async ({ expect }) => {

@@ -89,6 +89,11 @@ export interface HealthCounts {
   baselineAffected: number;
   /** Raw error events: counted by ingest but never judged. */
   canaryErrorEvents?: number;
+  /** Of the sessions and affected sessions above: those of installs in their first day. */
+  canaryNewInstallSessions?: number;
+  canaryNewInstallAffected?: number;
+  baselineNewInstallSessions?: number;
+  baselineNewInstallAffected?: number;
 }
 
 export async function seedHealth(
@@ -101,9 +106,12 @@ export async function seedHealth(
   const stmts: D1PreparedStatement[] = [];
   const insert = env.DB.prepare(
     `INSERT INTO release_health (extension_id, version, window_start, sessions, error_sessions,
-       error_events, new_install_sessions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+       error_events, new_install_sessions, new_install_error_sessions)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
      ON CONFLICT (extension_id, version, window_start) DO UPDATE SET sessions = excluded.sessions,
-       error_sessions = excluded.error_sessions, error_events = excluded.error_events`,
+       error_sessions = excluded.error_sessions, error_events = excluded.error_events,
+       new_install_sessions = excluded.new_install_sessions,
+       new_install_error_sessions = excluded.new_install_error_sessions`,
   );
   for (let i = 0; i < windows; i++) {
     const c = counts(i);
@@ -117,7 +125,8 @@ export async function seedHealth(
           c.canarySessions,
           c.canaryAffected,
           c.canaryErrorEvents ?? c.canaryAffected,
-          0,
+          c.canaryNewInstallSessions ?? 0,
+          c.canaryNewInstallAffected ?? 0,
         ),
       );
     }
@@ -130,12 +139,50 @@ export async function seedHealth(
           c.baselineSessions,
           c.baselineAffected,
           c.baselineAffected,
-          0,
+          c.baselineNewInstallSessions ?? 0,
+          c.baselineNewInstallAffected ?? 0,
         ),
       );
     }
   }
   for (let i = 0; i < stmts.length; i += 200) await env.DB.batch(stmts.slice(i, i + 200));
+}
+
+/**
+ * One fingerprint as ingest and triage leave it: a `fingerprint_versions` row per (version,
+ * surface) with its distinct sessions, and, when `class` is given, a `triage_issues` row.
+ */
+export async function seedFingerprint(
+  extensionId: string,
+  fingerprint: string,
+  sessions: { version: string; surface: string; sessions: number }[],
+  triage: { class: string | null; repo?: string } | null,
+  at = Date.UTC(2026, 10, 22),
+): Promise<void> {
+  const stmts = sessions.map((s) =>
+    env.DB.prepare(
+      `INSERT INTO fingerprint_versions (extension_id, fingerprint, version, surface, events,
+         sessions, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+       ON CONFLICT (extension_id, fingerprint, version, surface) DO UPDATE SET
+         events = excluded.events, sessions = excluded.sessions`,
+    ).bind(extensionId, fingerprint, s.version, s.surface, s.sessions * 4, s.sessions, at),
+  );
+  if (triage !== null) {
+    stmts.push(
+      env.DB.prepare(
+        `INSERT INTO triage_issues (repo, extension_id, fingerprint, state, class, created_at,
+           updated_at) VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?5)
+         ON CONFLICT (repo, extension_id, fingerprint) DO UPDATE SET class = excluded.class`,
+      ).bind(
+        triage.repo ?? 'homeostat-demo/demo-extension',
+        extensionId,
+        fingerprint,
+        triage.class,
+        at,
+      ),
+    );
+  }
+  await env.DB.batch(stmts);
 }
 
 /** Healthy: the canary's error-affected rate equals the baseline's (1%). */

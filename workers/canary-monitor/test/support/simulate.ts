@@ -81,6 +81,13 @@ export interface Scenario {
   rawErrorsMean?: number;
   /** Stop a run at the first promotion (power checks); otherwise only a halt ends it. */
   stopOnPromote?: boolean;
+  /**
+   * Installs in their first day: this share of all sessions, every one on the canary whatever
+   * the percentage (research/canary.md §5, §7), error-affected at their own rate. `reported`
+   * false feeds them to the judge as if established (what it did before release_health split
+   * them out). Absent: no new installs, and not one extra random draw.
+   */
+  newInstalls?: { share: number; affectedRate: number; reported: boolean };
 }
 
 export interface RunOutcome {
@@ -103,8 +110,11 @@ export function simulate(params: JudgeParams, scenario: Scenario): RunOutcome[] 
         0,
         Math.round(perWindow * diurnal + Math.sqrt(perWindow) * gaussian(random)),
       );
-      const canarySessions = approxBinomial(random, total, scenario.share(minutes));
-      const baselineSessions = total - canarySessions;
+      const ni = scenario.newInstalls;
+      const newSessions = ni === undefined ? 0 : approxBinomial(random, total, ni.share);
+      const established = total - newSessions;
+      const canarySessions = approxBinomial(random, established, scenario.share(minutes));
+      const baselineSessions = established - canarySessions;
       let canaryAffected = binomial(
         random,
         canarySessions,
@@ -115,13 +125,21 @@ export function simulate(params: JudgeParams, scenario: Scenario): RunOutcome[] 
         canaryAffected = burstErrors(random, canaryAffected, scenario.rawErrorsMean);
         baselineAffected = burstErrors(random, baselineAffected, scenario.rawErrorsMean);
       }
+      const newAffected =
+        ni === undefined
+          ? 0
+          : binomial(random, newSessions, Math.min(1, ni.affectedRate * scenario.theta));
+      const reported = ni?.reported === true;
       const window: HealthWindow = {
         start: look * WINDOW_MS,
-        canarySessions,
-        canaryAffectedSessions: canaryAffected,
+        canarySessions: canarySessions + newSessions,
+        canaryAffectedSessions: canaryAffected + newAffected,
         baselineSessions,
         baselineAffectedSessions: baselineAffected,
-        canaryNewInstallSessions: 0,
+        canaryNewInstallSessions: reported ? newSessions : 0,
+        canaryNewInstallAffectedSessions: reported ? newAffected : 0,
+        baselineNewInstallSessions: 0,
+        baselineNewInstallAffectedSessions: 0,
       };
       const stage = scenario.stage?.(minutes) ?? { index: 0, startedAtMinutes: 0 };
       const out = judge({
@@ -133,6 +151,7 @@ export function simulate(params: JudgeParams, scenario: Scenario): RunOutcome[] 
           isLast: scenario.isLastStage ?? false,
         },
         windows: [window],
+        fingerprints: [],
         now: (look + 1) * WINDOW_MS,
       });
       state = out.state;
