@@ -11,6 +11,7 @@ export * from './version/compare-versions.ts';
 export * from './version.ts';
 export * from './wire/ingest.schema.ts';
 export * from './worker/health.ts';
+export * from './worker/json-request.ts';
 export * from './worker/public-error.ts';
 export * from './worker/worker-app.ts';
 export * from './zod-issues.ts';

@@ -1,4 +1,4 @@
-import { formatPath } from '@homeostat/shared';
+import { parseJsonRequest } from '@homeostat/shared';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { IngestError } from './ingest-error.ts';
@@ -18,25 +18,16 @@ export async function readJsonBody<S extends z.ZodType>(
   c: Context,
   schema: S,
 ): Promise<z.output<S>> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!JSON_TYPES.has(type)) {
-    throw new IngestError('unsupported_media_type', 'body must be application/json');
+  const result = await parseJsonRequest(c.req.raw, schema, JSON_TYPES);
+  if (result.ok) return result.data;
+  switch (result.problem) {
+    case 'unsupported_media_type':
+      throw new IngestError('unsupported_media_type', 'body must be application/json');
+    case 'invalid_json':
+      throw new IngestError('invalid_json', 'body is not valid UTF-8 JSON');
+    case 'invalid_request':
+      throw new IngestError('invalid_request', 'request does not match the schema', {
+        issues: result.issues,
+      });
   }
-  const bytes = await c.req.arrayBuffer();
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch {
-    throw new IngestError('invalid_json', 'body is not valid UTF-8 JSON');
-  }
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    throw new IngestError('invalid_request', 'request does not match the schema', {
-      issues: result.error.issues.slice(0, 50).map((i) => ({
-        path: formatPath(i.path),
-        code: i.code,
-      })),
-    });
-  }
-  return result.data;
 }

@@ -1,4 +1,4 @@
-import { formatPath } from '@homeostat/shared';
+import { parseJsonRequest, validate } from '@homeostat/shared';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { CanaryError } from '../canary-error.ts';
@@ -7,29 +7,26 @@ import { CanaryError } from '../canary-error.ts';
 export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
 
 /**
- * Reads a JSON body under the cap and validates it. The cap is enforced while reading, not only
- * from Content-Length (which a client may omit), and nothing is parsed before the size is known.
- * Validation errors list paths and codes only: the input is never echoed.
+ * Reads a JSON body and validates it. The size cap is hono's `bodyLimit` on the admin routes
+ * (rollouts.route.ts), enforced before this reads anything. Validation errors list paths and
+ * codes only: the input is never echoed.
  */
 export async function readJsonBody<S extends z.ZodType>(
   c: Context,
   schema: S,
 ): Promise<z.output<S>> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type !== 'application/json') {
+  const result = await parseJsonRequest(c.req.raw, schema);
+  if (result.ok) return result.data;
+  if (result.problem === 'unsupported_media_type') {
     throw new CanaryError('unsupported_media_type', 'body must be application/json');
   }
-  if (Number(c.req.header('content-length') ?? '0') > MAX_ADMIN_BODY_BYTES) throw tooLarge();
-  const bytes = await readCapped(c.req.raw.body, MAX_ADMIN_BODY_BYTES);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch {
-    throw new CanaryError('invalid_request', 'body is not valid UTF-8 JSON', {
-      issues: [{ path: '(root)', code: 'invalid_json' }],
-    });
-  }
-  return parseOrThrow(schema, raw, 'request body does not match the schema');
+  throw new CanaryError(
+    'invalid_request',
+    result.problem === 'invalid_json'
+      ? 'body is not valid UTF-8 JSON'
+      : 'request body does not match the schema',
+    { issues: result.issues },
+  );
 }
 
 export function parseOrThrow<S extends z.ZodType>(
@@ -37,44 +34,7 @@ export function parseOrThrow<S extends z.ZodType>(
   raw: unknown,
   message: string,
 ): z.output<S> {
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    throw new CanaryError('invalid_request', message, {
-      issues: result.error.issues
-        .slice(0, 50)
-        .map((i) => ({ path: formatPath(i.path), code: i.code })),
-    });
-  }
-  return result.data;
-}
-
-function tooLarge(): CanaryError {
-  return new CanaryError('payload_too_large', `body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
-}
-
-async function readCapped(
-  body: ReadableStream<Uint8Array> | null,
-  cap: number,
-): Promise<Uint8Array> {
-  if (body === null) return new Uint8Array();
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+  const result = validate(schema, raw);
+  if (result.ok) return result.data;
+  throw new CanaryError('invalid_request', message, { issues: result.issues });
 }

@@ -1,12 +1,13 @@
 import { ExtensionIdSchema, type HomeostatConfig, isVersion } from '@homeostat/shared';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { CanaryDeps } from '../canary-deps.ts';
 import { CanaryError } from '../canary-error.ts';
 import { ROLLOUT_STATES } from '../rollout/rollout.schema.ts';
 import { registerRollout } from '../rollout/rollout-registry.ts';
 import { getRollout, parseRollout } from '../rollout/rollout-store.ts';
-import { parseOrThrow, readJsonBody } from './json-body.ts';
+import { MAX_ADMIN_BODY_BYTES, parseOrThrow, readJsonBody } from './json-body.ts';
 import {
   DecisionRowSchema,
   decisionDetail,
@@ -54,29 +55,38 @@ const HISTORY_LIMIT = 200;
 export function rolloutRoutes(config: HomeostatConfig, depsFor: (env: Env) => CanaryDeps) {
   const api = new Hono<{ Bindings: Env }>();
 
-  api.post('/rollouts', async (c) => {
-    const body = await readJsonBody(c, RegisterRolloutBodySchema);
-    const extensionId =
-      body.extensionId ?? config.extensions.find((e) => e.name === body.extension)?.id;
-    if (extensionId === undefined) {
-      throw new CanaryError('invalid_request', 'the extension is not configured', {
-        issues: [{ path: 'extension', code: 'unknown_extension' }],
-      });
-    }
-    const rollout = await registerRollout(
-      c.env.DB,
-      config,
-      {
-        extensionId,
-        version: body.version,
-        baselineVersion: body.baselineVersion,
-        mode: body.mode,
+  api.post(
+    '/rollouts',
+    bodyLimit({
+      maxSize: MAX_ADMIN_BODY_BYTES,
+      onError: () => {
+        throw new CanaryError('payload_too_large', `body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
       },
-      Date.now(),
-      depsFor(c.env).storeCredentials,
-    );
-    return c.json({ rollout: rolloutView(rollout) }, 201);
-  });
+    }),
+    async (c) => {
+      const body = await readJsonBody(c, RegisterRolloutBodySchema);
+      const extensionId =
+        body.extensionId ?? config.extensions.find((e) => e.name === body.extension)?.id;
+      if (extensionId === undefined) {
+        throw new CanaryError('invalid_request', 'the extension is not configured', {
+          issues: [{ path: 'extension', code: 'unknown_extension' }],
+        });
+      }
+      const rollout = await registerRollout(
+        c.env.DB,
+        config,
+        {
+          extensionId,
+          version: body.version,
+          baselineVersion: body.baselineVersion,
+          mode: body.mode,
+        },
+        Date.now(),
+        depsFor(c.env).storeCredentials,
+      );
+      return c.json({ rollout: rolloutView(rollout) }, 201);
+    },
+  );
 
   api.get('/rollouts', async (c) => {
     const q = parseOrThrow(ListQuerySchema, c.req.query(), 'invalid query');
