@@ -15,6 +15,7 @@ import { IngestError } from './ingest-error.ts';
 import { flushIntervalMs } from './ingest-settings.ts';
 import { hashInstall } from './install-hash.ts';
 import { readJsonBody } from './json-body.ts';
+import type { InstallAdmission } from './rate-limiter.do.ts';
 
 interface Grouped {
   input: RecordInput;
@@ -36,10 +37,9 @@ export async function handleEvents(c: Context<{ Bindings: Env }>, extension: Ext
   benchMetrics.requests++;
   benchMetrics.events += body.events.length;
 
-  const sessionIds = body.events
-    .map((e) => e.sessionId)
-    .filter((s): s is string => s !== undefined);
-  let install: Awaited<ReturnType<ReturnType<typeof env.RATE_LIMITER.getByName>['admitInstall']>>;
+  // Aligned with the events: the limiter looks only at the sessions of events it admits.
+  const sessionIds = body.events.map((e) => e.sessionId ?? null);
+  let install: InstallAdmission;
   let budget: { granted: number; retryAfterSeconds: number };
   try {
     countDoCall();

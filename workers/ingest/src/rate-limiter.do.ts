@@ -61,7 +61,8 @@ export class RateLimiter extends DurableObject<Env> {
     kind: 'events' | 'sessions';
     count: number;
     perMinute: number;
-    sessionIds: string[];
+    /** One per item of the request (null: an event without a session), in order. */
+    sessionIds: (string | null)[];
     now: number;
   }): Promise<InstallAdmission> {
     const { now } = input;
@@ -80,7 +81,10 @@ export class RateLimiter extends DurableObject<Env> {
     const newSessions: string[] = [];
     const firstErrorSessions: string[] = [];
     // Only the admitted items count: a rate-limited event did not reach storage.
-    for (const id of [...new Set(input.sessionIds)].slice(0, take.granted)) {
+    const admittedSessions = new Set(
+      input.sessionIds.slice(0, take.granted).filter((id): id is string => id !== null),
+    );
+    for (const id of admittedSessions) {
       const row = this.sql
         .exec<{ errored: number }>('SELECT errored FROM sessions WHERE session_id = ?', id)
         .toArray()[0];

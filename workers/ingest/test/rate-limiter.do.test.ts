@@ -89,6 +89,19 @@ describe('RateLimiter Durable Object', () => {
     expect(e2.firstErrorSessions).toEqual([]);
   });
 
+  test('only admitted events mark their session as error-affected', async ({ expect }) => {
+    const stub = install();
+    const r = await stub.admitInstall({
+      kind: 'events',
+      count: 4,
+      perMinute: 2,
+      sessionIds: ['a', null, 'b', 'c'],
+      now: T0,
+    });
+    expect(r.granted).toBe(2);
+    expect(r.firstErrorSessions).toEqual(['a']);
+  });
+
   test('an install is new for its first day only', async ({ expect }) => {
     const stub = install();
     const at = (now: number) =>
