@@ -29,6 +29,7 @@ export async function buildDemo(options: { endpoint?: string; outDir?: string } 
     define: { __HOMEOSTAT_ENDPOINT__: JSON.stringify(endpoint.origin) },
     alias: {
       '@homeostat/extension-sdk/relay': path.join(SDK_SRC, 'relay-entry.ts'),
+      '@homeostat/extension-sdk/breadcrumbs': path.join(SDK_SRC, 'breadcrumbs-entry.ts'),
       '@homeostat/extension-sdk': path.join(SDK_SRC, 'index.ts'),
     },
     plugins: [sharedWithoutSideEffects],

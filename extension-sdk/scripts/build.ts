@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -14,6 +14,7 @@ export const SDK_ROOT = path.resolve(import.meta.dirname, '..');
 export const ENTRIES = {
   index: path.join(SDK_ROOT, 'src/index.ts'),
   relay: path.join(SDK_ROOT, 'src/relay-entry.ts'),
+  breadcrumbs: path.join(SDK_ROOT, 'src/breadcrumbs-entry.ts'),
 };
 
 /**
@@ -76,10 +77,9 @@ async function main(): Promise<void> {
     '-p',
     path.join(SDK_ROOT, 'tsconfig.build.json'),
   ]);
-  // tsc does not copy hand-written declarations, and keeps the `.ts` specifiers the sources use;
-  // consumers resolve `./x.js` to `./x.d.ts` whatever their settings.
+  // tsc keeps the `.ts` specifiers the sources use; consumers resolve `./x.js` to `./x.d.ts`
+  // whatever their settings.
   const types = path.join(dist, 'types');
-  await copyFile(path.join(SDK_ROOT, 'src/chrome.d.ts'), path.join(types, 'chrome.d.ts'));
   for (const file of await readdir(types, { recursive: true })) {
     if (!file.endsWith('.d.ts')) continue;
     const full = path.join(types, file);

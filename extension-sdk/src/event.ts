@@ -1,69 +1,92 @@
 import * as LIMITS from './limits.ts';
 import type { IngestEvent } from './types.ts';
 
-/** A value cut to `max` UTF-16 units, which is what the wire schema's `.max()` counts. */
-export const clip = (value: string, max: number): string =>
-  value.length > max ? value.slice(0, max) : value;
+/** For promises whose failure is already accounted for. */
+export const noop = (): void => {};
 
 /**
  * A random id for events, sessions and installs: 32 hex digits. `crypto.randomUUID` is
  * secure-context only, and a content script on an `http:` page is not one; `getRandomValues` is
  * available everywhere.
  */
-export function randomId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+export const randomId = (): string =>
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
     b.toString(16).padStart(2, '0'),
   ).join('');
-}
+
+/** UTF-8 bytes of a JSON text (0 for `undefined`, what `JSON.stringify` gives for nothing). */
+export const utf8 = (text: string | undefined): number => new TextEncoder().encode(text).length;
 
 /**
- * A JSON copy of `value` when it serialises within `maxBytes`, else undefined. Storage and the
- * wire both need plain JSON, and a caller's context may hold cycles, BigInts or functions.
+ * A JSON copy of `value` when it serialises within `maxBytes`, else undefined. Storage, messaging
+ * and the wire all need plain JSON, and a caller's context may hold cycles, BigInts or functions.
  */
 export function jsonCopy<T>(value: T, maxBytes: number): T | undefined {
   try {
     const text = JSON.stringify(value);
-    return text !== undefined && byteLength(text) <= maxBytes ? JSON.parse(text) : undefined;
+    // `JSON.parse(undefined)` throws: nothing to copy.
+    if (utf8(text) <= maxBytes) return JSON.parse(text);
   } catch {
-    return undefined;
+    // A cycle or a BigInt: the value cannot travel.
   }
+  return undefined;
 }
-
-export const byteLength = (text: string): number => new TextEncoder().encode(text).byteLength;
 
 /**
  * The wire `error` of any thrown value. An Error keeps its name, message and stack; a string is
  * a message; anything else is described by its keys, not its values, as sentry-javascript does
- * ("Object captured as exception with keys: …"), because values may be personal data.
+ * ("Object captured as exception with keys: …"), because values may be personal data. Lengths
+ * are cut in the service worker (`fit`).
  */
 export function toWireError(value: unknown): IngestEvent['error'] {
-  let type = 'Error';
-  let message: string;
-  let stack: string | undefined;
-  if (typeof value === 'object' && value !== null && 'message' in value) {
-    const e = value as { name?: unknown; message: unknown; stack?: unknown };
-    type = typeof e.name === 'string' && e.name ? e.name : type;
-    message = String(e.message);
-    stack = typeof e.stack === 'string' ? e.stack : undefined;
-  } else if (typeof value === 'object' && value !== null) {
-    message = `Object captured as exception with keys: ${Object.keys(value).sort().join(', ')}`;
-  } else {
-    message = String(value);
+  const e = value as { name?: unknown; message?: unknown; stack?: unknown } | null;
+  if (typeof e !== 'object' || !e) return { type: 'Error', message: String(value) };
+  if (!('message' in e)) {
+    return {
+      type: 'Error',
+      message: `Object captured as exception with keys: ${Object.keys(e).sort().join(', ')}`,
+    };
   }
-  const error: IngestEvent['error'] = {
-    type: clip(type, LIMITS.type),
-    message: clip(message, LIMITS.message),
+  return {
+    type: (typeof e.name === 'string' && e.name) || 'Error',
+    message: String(e.message),
+    stack: typeof e.stack === 'string' ? e.stack : undefined,
   };
-  if (stack) error.stack = clip(stack, LIMITS.stack);
-  return error;
 }
 
-/** Tags within the wire limits: at most 50, keys and values cut to size. */
-export function clipTags(tags: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(tags)
-      .filter(([k]) => k)
-      .slice(0, LIMITS.tags)
-      .map(([k, v]) => [clip(k, LIMITS.tagKey), clip(String(v), LIMITS.tagValue)]),
-  );
+const cut = (text: string, max: number): string => text.slice(0, max);
+const within = <T>(value: T, maxBytes: number): T | undefined =>
+  utf8(JSON.stringify(value)) > maxBytes ? undefined : value;
+
+/**
+ * Every field within the wire limits (UTF-16 units for strings, as the schema's `.max()` counts;
+ * JSON bytes for context and breadcrumb data, dropped when over), so that one oversized event
+ * can never make ingest refuse the whole batch with a 400. The service worker applies it before
+ * scrubbing, which bounds the scrubber's work, and after, because a token can be longer than
+ * what it replaced (`a=b` → `a=[Filtered]`). Context keeps 64 bytes spare for the dedupe counts.
+ */
+export function fit(event: IngestEvent): IngestEvent {
+  const { error, tags = {}, breadcrumbs, context, userReport } = event;
+  return {
+    ...event,
+    error: {
+      type: cut(error.type, LIMITS.type),
+      message: cut(error.message, LIMITS.message),
+      stack: error.stack && cut(error.stack, LIMITS.stack),
+    },
+    tags: Object.fromEntries(
+      Object.entries(tags)
+        .filter(([k]) => k)
+        .slice(0, LIMITS.tags)
+        .map(([k, v]) => [cut(k, LIMITS.tagKey), cut(String(v), LIMITS.tagValue)]),
+    ),
+    breadcrumbs: breadcrumbs?.map((crumb) => ({
+      ...crumb,
+      category: cut(crumb.category, LIMITS.breadcrumbCategory),
+      message: crumb.message && cut(crumb.message, LIMITS.breadcrumbMessage),
+      data: within(crumb.data, LIMITS.breadcrumbDataBytes),
+    })),
+    context: within(context, LIMITS.contextBytes - 64),
+    userReport: userReport && { description: cut(userReport.description, LIMITS.userReport) },
+  };
 }

@@ -2,10 +2,11 @@ import type { INGEST_LIMITS } from '@homeostat/shared';
 
 /*
  * The wire limits the SDK cuts events to, copied from `INGEST_LIMITS` because importing that
- * module at run time would bundle zod into every extension (its schemas are built at module
- * load, which a bundler cannot prove free of side effects). Separate constants, because esbuild
- * inlines those and not an object's properties. test/contract.test.ts holds each equal to the
- * shared value.
+ * module at run time bundles zod into every extension (~94 KB min+gz: its schemas are built at
+ * module load, which a bundler cannot prove free of side effects). Even from a zod-free module
+ * the object would cost the core ~120 B min+gz (its literal and every property access), which
+ * the 6 KB budget cannot spare; separate constants are inlined by esbuild and cost nothing.
+ * Only the types are imported, and test/contract.test.ts holds each value equal to the shared one.
  */
 type Limit<K extends keyof typeof INGEST_LIMITS> = (typeof INGEST_LIMITS)[K];
 

@@ -1,11 +1,10 @@
 import { setClient } from './api.ts';
-import { createClient } from './client.ts';
+import { pageClient } from './relay.ts';
 import type { Client, Options } from './types.ts';
 
 export * from './api.ts';
-export { breadcrumbsIntegration } from './integrations/breadcrumbs.ts';
 export { CHROME_EVENTS, chromeListenersIntegration } from './integrations/chrome-listeners.ts';
-export { globalHandlersIntegration } from './integrations/global-handlers.ts';
+export { pageGlobalHandlersIntegration as globalHandlersIntegration } from './relay.ts';
 export type * from './types.ts';
 
 /**
@@ -17,5 +16,5 @@ export type * from './types.ts';
  * init();
  */
 export function init(options: Options = {}): Client {
-  return setClient(createClient(options));
+  return setClient(pageClient(options));
 }

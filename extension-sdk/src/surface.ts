@@ -1,5 +1,4 @@
-import type { ChromeApi } from './chrome.d.ts';
-import type { Surface } from './types.ts';
+import type { ChromeApi, Surface } from './types.ts';
 
 /**
  * Which part of the extension this is. A service worker is its own global type. An extension page
@@ -20,7 +19,8 @@ export function detectSurface(g: object, chrome: ChromeApi): Surface {
   if (scope && g instanceof scope) return 'background';
   if (!document || !location) return 'unknown';
   if (location.origin !== new URL(chrome.runtime.getURL('')).origin) return 'content';
-  const m = chrome.runtime.getManifest();
+  // The SDK is for Manifest V3 extensions.
+  const m = chrome.runtime.getManifest() as chrome.runtime.ManifestV3;
   const pages: [string | undefined, Surface][] = [
     [m.action?.default_popup, 'popup'],
     [m.options_ui?.page ?? m.options_page, 'options'],

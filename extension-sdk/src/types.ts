@@ -1,9 +1,11 @@
-import type { ChromeApi } from './chrome.d.ts';
+/// <reference types="chrome" preserve="true" />
+// The reference above makes the published declarations pull in `@types/chrome`, whose types
+// the `chrome` option and `Client.chrome` are made of.
 
 /*
  * The wire types, spelled out rather than imported from `@homeostat/shared` so the published
- * declarations stand alone (shared is not published). test/types.test.ts holds each equal to the
- * zod-inferred type of packages/shared/src/wire/ingest.schema.ts.
+ * declarations stand alone (shared is not published). test/contract.test.ts holds each equal to
+ * the zod-inferred type of packages/shared/src/wire/ingest.schema.ts.
  */
 
 /** Where in the extension an event happened (architecture.md, "Ingest — POST /v1/events"). */
@@ -42,7 +44,7 @@ export interface IngestEvent {
 
 /** What a `captureX` call adds to the event it builds. */
 export interface CaptureHint {
-  /** How the error was caught (`onerror`, `chrome.runtime.onMessage`, `wrap`…); a tag. */
+  /** How the error was caught (`onerror`, `runtime.onMessage`, `wrap`…); a tag. */
   mechanism?: string;
   tags?: Record<string, string>;
   context?: Record<string, unknown>;
@@ -60,6 +62,54 @@ export interface Integration {
 /** Where a global `error`/`unhandledrejection` listener goes: `self` or `window`. */
 export interface GlobalTarget {
   addEventListener(type: string, listener: (event: Event) => void): void;
+}
+
+/** A `chrome.events.Event` as far as the SDK uses it. */
+export interface ChromeEvent<F> {
+  addListener(callback: F): void;
+  removeListener(callback: F): void;
+  hasListener(callback: F): boolean;
+}
+
+/** `chrome.storage.StorageArea`, promise form, as far as the SDK uses it. */
+export interface StorageArea {
+  get(keys: string | string[]): Promise<Record<string, unknown>>;
+  set(items: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * The part of `chrome.*` (typed by `@types/chrome`) the SDK touches, in the promise form of
+ * Manifest V3. The real `chrome` is one (test/contract.test.ts), and the tests' stand-in
+ * implements exactly this, so the SDK can never rely on something the stand-in lacks.
+ */
+export interface ChromeApi {
+  runtime: {
+    id: string;
+    /** Set only while the callback of a failed callback-style call runs. */
+    lastError?: chrome.runtime.LastError | undefined;
+    getManifest(): chrome.runtime.Manifest;
+    getURL(path: string): string;
+    sendMessage(message: unknown): Promise<unknown>;
+    onMessage: ChromeEvent<
+      (
+        message: unknown,
+        sender: chrome.runtime.MessageSender,
+        sendResponse: (response?: unknown) => void,
+      ) => void
+    >;
+  };
+  storage: {
+    local: StorageArea;
+    /** In memory, cleared when the browser or the extension restarts (Chrome 102+). */
+    session?: StorageArea;
+  };
+  /** Needs the `alarms` permission; absent in content scripts. */
+  alarms?: {
+    create(name: string, info: chrome.alarms.AlarmCreateInfo): Promise<void>;
+    clear(name: string): Promise<boolean>;
+    get(name: string): Promise<chrome.alarms.Alarm | undefined>;
+    onAlarm: ChromeEvent<(alarm: chrome.alarms.Alarm) => void>;
+  };
 }
 
 export interface Options {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, test, vi } from 'vitest';
 import * as api from '../src/api.ts';
-import { createClient } from '../src/client.ts';
 import { INSTALL_KEY } from '../src/hub.ts';
 import { init } from '../src/index.ts';
+import { pageClient } from '../src/relay.ts';
 import { detectSurface } from '../src/surface.ts';
 import { SDK_VERSION } from '../src/version.ts';
 import { ChromeBackend } from './support/fake-chrome.ts';
@@ -119,6 +119,27 @@ describe('what every event carries', () => {
     expect(sent?.error.type).toHaveLength(200);
     expect(sent?.context).toBeUndefined();
     expect(sent?.breadcrumbs?.[0]?.data).toBeUndefined();
+  });
+  test('a field that scrubbing lengthens is cut again, so ingest never refuses the batch', async ({
+    expect,
+  }) => {
+    const h = createHarness();
+    const { client } = h.worker;
+    // Each `pwd=x` (5 units) becomes `pwd=[Filtered]` (14): at the limit before scrubbing,
+    // far over it after.
+    const secrets = (n: number) => 'pwd=x '.repeat(n);
+    const error = new Error(secrets(1_400));
+    client.addBreadcrumb({ category: 'ui', message: secrets(200) });
+    client.captureException(error, { tags: { note: secrets(50) } });
+    client.report(secrets(700));
+    await client.flush();
+    expect(h.ingest.invalid).toEqual([]);
+    const [first, second] = h.ingest.events();
+    expect(first?.error.message).toHaveLength(8 * 1024);
+    expect(first?.error.message).toMatch(/^pwd=\[Filtered\] /);
+    expect(first?.tags?.note).toHaveLength(256);
+    expect(first?.breadcrumbs?.[0]?.message).toHaveLength(1024);
+    expect(second?.userReport?.description).toHaveLength(4 * 1024);
   });
 });
 
@@ -238,13 +259,18 @@ describe('capture helpers', () => {
 });
 
 describe('setup', () => {
-  test('the service worker needs the full entry, an endpoint and a key', ({ expect }) => {
+  test('the service worker needs the core entry, an endpoint and a key; other contexts the relay', ({
+    expect,
+  }) => {
     const { chrome } = new ChromeBackend().context('worker');
-    expect(() => createClient({ chrome, surface: 'background' })).toThrow(
+    expect(() => pageClient({ chrome, surface: 'background' })).toThrow(
       /service worker needs init/,
     );
     expect(() => init({ chrome, surface: 'background', key: KEY })).toThrow(/endpoint and key/);
-    expect(() => createClient({})).toThrow(/no chrome.runtime/);
+    // Anywhere but a service worker, the core refuses: a second queue would fight the worker's.
+    expect(() => init({ chrome, endpoint: ENDPOINT, key: KEY })).toThrow(/relay/);
+    expect(() => init({ chrome, surface: 'popup', endpoint: ENDPOINT, key: KEY })).toThrow(/relay/);
+    expect(() => pageClient({})).toThrow(/no chrome.runtime/);
   });
 
   test('the module API is a no-op before init() and delegates after', async ({ expect }) => {

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type * as Shared from '@homeostat/shared';
-import { INGEST_LIMITS } from '@homeostat/shared';
+import { computeFingerprint, fingerprintOf, INGEST_LIMITS } from '@homeostat/shared';
 import { describe, expectTypeOf, test } from 'vitest';
+import { stackFixture, stackFixtureNames } from '../../test/fixtures/stacks/index.ts';
 import * as LIMITS from '../src/limits.ts';
-import type { Breadcrumb, IngestEvent, Surface } from '../src/types.ts';
+import type { Breadcrumb, ChromeApi, IngestEvent, Surface } from '../src/types.ts';
 import { SDK_VERSION } from '../src/version.ts';
 
 describe('the SDK stays on the shared wire contract', () => {
@@ -18,6 +19,24 @@ describe('the SDK stays on the shared wire contract', () => {
     expectTypeOf<IngestEvent>().toEqualTypeOf<Shared.IngestEvent>();
     expectTypeOf<Breadcrumb>().toEqualTypeOf<Shared.Breadcrumb>();
     expectTypeOf<Surface>().toEqualTypeOf<Shared.Surface>();
+  });
+
+  test('the real chrome, as @types/chrome types it, is what the SDK takes', () => {
+    expectTypeOf<typeof chrome>().toExtend<ChromeApi>();
+  });
+
+  test('the fingerprint the SDK computes is computeFingerprint’s, on every stack fixture', async ({
+    expect,
+  }) => {
+    const names = stackFixtureNames;
+    expect(names.length).toBeGreaterThan(20);
+    for (const name of names) {
+      const input = stackFixture(name);
+      expect([name, await fingerprintOf(input)]).toEqual([
+        name,
+        (await computeFingerprint(input)).fingerprint,
+      ]);
+    }
   });
 
   test('sdk.version is the package version', async ({ expect }) => {

@@ -1,7 +1,6 @@
 import { computeFingerprint, scrubEvent } from '@homeostat/shared';
 import { afterEach, beforeEach, describe, test, vi } from 'vitest';
-import { DAY_MS, SEEN_KEY } from '../src/dedupe.ts';
-import { CLEANUP_ALARM } from '../src/hub.ts';
+import { CLEANUP_ALARM, DAY_MS, SEEN_KEY } from '../src/hub.ts';
 import { advance, createHarness, FAKE_TIMERS, settle } from './support/harness.ts';
 
 function boom(where = 'saveSettings'): Error {
@@ -133,6 +132,33 @@ describe('dedupe', () => {
     client.captureException(boom('second'));
     await client.flush();
     expect(h.ingest.events().map((e) => e.error.stack?.includes('second'))).toEqual([false, true]);
+  });
+
+  test('past the bound, the least recently seen fingerprint is forgotten, across restarts', async ({
+    expect,
+  }) => {
+    const h = createHarness({ maxQueueItems: 1_000, maxQueueBytes: 10_000_000 });
+    for (let i = 0; i < 500; i++) {
+      // Each processed, and so last seen, at its own time.
+      vi.setSystemTime(Date.now() + 1_000);
+      h.worker.client.captureException(boom(`fn${i}`));
+      await settle(1);
+    }
+    await h.worker.client.flush();
+    const fp = (name: string) =>
+      h.ingest.events().find((e) => e.error.stack?.includes(`at ${name} `))?.fingerprint ?? '';
+    // fn0 is seen again, later than fn1..fn499; a new worker reads the record back from storage.
+    await advance(60_000);
+    h.worker.client.captureException(boom('fn0'));
+    await h.worker.client.flush();
+    const next = h.restartWorker();
+    next.client.captureException(boom('newcomer'));
+    await next.client.flush();
+    const kept = Object.keys(h.backend.local.peek(SEEN_KEY) as object);
+    expect(kept).toHaveLength(500);
+    expect(kept).toContain(fp('fn0'));
+    expect(kept).toContain(fp('newcomer'));
+    expect(kept).not.toContain(fp('fn1'));
   });
 
   test('the record is bounded whatever the extension throws', async ({ expect }) => {

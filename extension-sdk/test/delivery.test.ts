@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, test, vi } from 'vitest';
-import { FLUSH_ALARM, QUEUE_KEY } from '../src/queue.ts';
+import { FLUSH_ALARM, QUEUE_KEY } from '../src/hub.ts';
 import { advance, createHarness, FAKE_TIMERS, settle } from './support/harness.ts';
 
 // Each error is thrown from its own function, so each has its own fingerprint and dedupe (tested

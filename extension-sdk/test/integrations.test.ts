@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, test, vi } from 'vitest';
 import { breadcrumbsIntegration } from '../src/integrations/breadcrumbs.ts';
 import { chromeListenersIntegration } from '../src/integrations/chrome-listeners.ts';
-import { globalHandlersIntegration } from '../src/integrations/global-handlers.ts';
+import { globalHandlersIntegration as pageGlobalHandlers } from '../src/relay-entry.ts';
 import { createHarness, FAKE_TIMERS, settle } from './support/harness.ts';
 
 const EXT = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
@@ -81,10 +81,6 @@ describe('ChromeListeners', () => {
       error: { type: 'TypeError', message: 'sync broke' },
       tags: { mechanism: 'runtime.onMessage' },
     });
-    expect(event?.breadcrumbs?.at(-1)).toMatchObject({
-      category: 'message',
-      message: 'runtime.onMessage',
-    });
   });
 
   test('removeListener and hasListener take the caller’s own function', ({ expect }) => {
@@ -107,7 +103,7 @@ describe('ChromeListeners', () => {
       throw new Error(`alarm ${alarm.name} failed`);
     });
     const [outcome] = ctx.chrome.alarms.onAlarm
-      .dispatch({ name: 'sync', scheduledTime: 0 })
+      .dispatch({ name: 'sync', scheduledTime: 0, persistAcrossSessions: true })
       .slice(-1);
     expect(outcome && 'value' in outcome && outcome.value instanceof Promise).toBe(true);
     await settle();
@@ -165,17 +161,37 @@ describe('Breadcrumbs', () => {
     expect(crumbs[0]?.message).toHaveLength(1024);
   });
 
+  test('messages received are breadcrumbs, before the listener runs; the SDK’s own are not', async ({
+    expect,
+  }) => {
+    const h = createHarness({
+      integrations: (defaults) => [...defaults, breadcrumbsIntegration({ console: false })],
+    });
+    const { client, ctx } = h.worker;
+    ctx.chrome.runtime.onMessage.addListener((message) => {
+      if ((message as { type?: string }).type === 'sync') throw new TypeError('sync broke');
+    });
+    const popup = h.context('page');
+    popup.client.captureException(new Error('relayed, not a breadcrumb'));
+    await settle();
+    await popup.ctx.chrome.runtime.sendMessage({ type: 'hello' });
+    const content = h.context('content');
+    await content.ctx.chrome.runtime.sendMessage({ type: 'sync' }).catch(() => {});
+    await client.flush();
+    const thrown = h.ingest.events().find((e) => e.error.message === 'sync broke');
+    expect(thrown?.breadcrumbs?.map((b) => [b.category, b.message, b.data])).toEqual([
+      ['message', 'runtime.onMessage', { from: 'extension' }],
+      ['message', 'runtime.onMessage', { from: 'content' }],
+    ]);
+  });
+
   test('a content script patches nothing of the page: console stays, errors still flow', async ({
     expect,
   }) => {
     const before = methods.map((m) => console[m]);
     const h = createHarness();
     const content = h.context('content', {
-      integrations: [
-        globalHandlersIntegration(),
-        chromeListenersIntegration(),
-        breadcrumbsIntegration(),
-      ],
+      integrations: [pageGlobalHandlers(), chromeListenersIntegration(), breadcrumbsIntegration()],
     });
     expect(methods.map((m) => console[m])).toEqual(before);
     content.client.captureException(new Error('content'));

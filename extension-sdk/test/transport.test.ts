@@ -1,8 +1,6 @@
-import { describe, test } from 'vitest';
-import { classify, createTransport } from '../src/transport/base.ts';
-import { makeFetchExecutor } from '../src/transport/fetch.ts';
-import { parseRetryAfter } from '../src/transport/rate-limit.ts';
-import { createFakeIngest } from './support/fake-ingest.ts';
+import { afterEach, beforeEach, describe, test, vi } from 'vitest';
+import { parseRetryAfter } from '../src/transport.ts';
+import { createHarness, ENDPOINT, FAKE_TIMERS, KEY } from './support/harness.ts';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 
@@ -24,76 +22,61 @@ describe('parseRetryAfter', () => {
   });
 });
 
-describe('classify', () => {
-  const res = (status: number, retryAfter: string | null = null, body: unknown = null) => ({
-    status,
-    retryAfter,
-    body,
+describe('requests', () => {
+  beforeEach(() => {
+    vi.useFakeTimers(FAKE_TIMERS);
+    vi.setSystemTime(NOW);
   });
-  test('202 is delivered, except the events marked rate_limited', ({ expect }) => {
-    const body = {
-      accepted: 1,
-      results: [
-        { eventId: 'a', fingerprint: 'fp1:x', status: 'new' },
-        { eventId: 'b', fingerprint: null, status: 'rate_limited' },
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  test('post JSON with the key header to /v1/<category>, keepalive for small bodies', async ({
+    expect,
+  }) => {
+    const h = createHarness({ endpoint: `${ENDPOINT}//` });
+    h.worker.client.captureException(new Error('small'));
+    await h.worker.client.flush();
+    expect(h.ingest.requests.map((r) => [r.url, r.headers, r.keepalive])).toEqual([
+      [
+        `${ENDPOINT}/v1/events`,
+        { 'content-type': 'application/json', 'x-homeostat-key': KEY },
+        true,
       ],
-    };
-    expect(classify(res(202, '20', body), NOW)).toEqual({
-      kind: 'ok',
-      limited: ['b'],
-      retryAfterMs: 20_000,
-    });
-  });
-  test('429 waits for Retry-After, 60 s without one', ({ expect }) => {
-    expect(classify(res(429, '7'), NOW)).toEqual({ kind: 'limited', retryAfterMs: 7_000 });
-    expect(classify(res(429), NOW)).toEqual({ kind: 'limited', retryAfterMs: 60_000 });
-  });
-  test('503 and other 5xx are retried, with the server’s delay when it gave one', ({ expect }) => {
-    expect(classify(res(503, '5'), NOW)).toEqual({ kind: 'retry', retryAfterMs: 5_000 });
-    expect(classify(res(500), NOW)).toEqual({ kind: 'retry' });
-  });
-  test('400, 401, 413, 415 are dropped with their reason', ({ expect }) => {
-    expect(classify(res(400), NOW)).toEqual({ kind: 'drop', reason: 'invalid' });
-    expect(classify(res(401), NOW)).toEqual({ kind: 'drop', reason: 'unauthorized' });
-    expect(classify(res(413), NOW)).toEqual({ kind: 'drop', reason: 'too_large' });
-    expect(classify(res(415), NOW)).toEqual({ kind: 'drop', reason: 'rejected' });
-  });
-});
-
-describe('createTransport over fetch', () => {
-  test('posts JSON with the key header to /v1/<category>, keepalive for small bodies', async ({
-    expect,
-  }) => {
-    const ingest = createFakeIngest();
-    const send = createTransport(
-      { endpoint: 'https://ingest.test/', key: 'hs_pub_k' },
-      makeFetchExecutor(ingest.fetch),
-    );
-    const result = await send('sessions', {
-      sdk: { name: 's', version: '1' },
-      extension: { id: 'abcdefghijklmnopabcdefghijklmnop', version: '1.0' },
-      install: { id: 'install-0001' },
-      sessions: [{ sessionId: 'session-0001', startedAt: NOW }],
-    });
-    expect(result).toEqual({ kind: 'ok', limited: [], retryAfterMs: 60_000 });
-    expect(ingest.requests[0]).toMatchObject({
-      url: 'https://ingest.test/v1/sessions',
-      headers: { 'content-type': 'application/json', 'x-homeostat-key': 'hs_pub_k' },
-      keepalive: true,
-    });
-    expect(ingest.invalid).toEqual([]);
+      [
+        `${ENDPOINT}/v1/sessions`,
+        { 'content-type': 'application/json', 'x-homeostat-key': KEY },
+        true,
+      ],
+    ]);
+    expect(h.ingest.invalid).toEqual([]);
   });
 
-  test('a network failure is a retry, and large bodies go without keepalive', async ({
+  test('a body past Chrome’s 64 KiB keepalive budget goes without keepalive', async ({
     expect,
   }) => {
-    const ingest = createFakeIngest();
-    ingest.script.push('network-error');
-    const send = createTransport(
-      { endpoint: 'https://ingest.test', key: 'k' },
-      makeFetchExecutor(ingest.fetch),
-    );
-    expect(await send('events', { pad: 'x'.repeat(30_000) })).toEqual({ kind: 'retry' });
-    expect(ingest.requests[0]?.keepalive).toBe(false);
+    const h = createHarness();
+    h.worker.client.captureException(new Error('x'.repeat(8_000)), {
+      context: { pad: 'p'.repeat(15_000) },
+    });
+    await h.worker.client.flush();
+    expect(h.ingest.eventRequests().map((r) => r.keepalive)).toEqual([false]);
   });
+
+  for (const [status, reason] of [
+    [401, 'unauthorized'],
+    [415, 'rejected'],
+    [404, 'rejected'],
+  ] as const) {
+    test(`${status} drops the batch as ${reason}, never retried`, async ({ expect }) => {
+      const h = createHarness({ batchDelayMs: 0 });
+      h.ingest.script.push({ status });
+      const { client } = h.worker;
+      client.captureException(new Error('refused'));
+      await client.flush();
+      await vi.advanceTimersByTimeAsync(3_600_000);
+      expect(h.ingest.eventRequests()).toHaveLength(1);
+      expect((await client.stats()).dropped).toEqual({ [reason]: 1 });
+    });
+  }
 });

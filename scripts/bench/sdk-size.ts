@@ -8,31 +8,42 @@ import { buildOptions, ENTRIES } from '../../extension-sdk/scripts/build.ts';
  * - core: `@homeostat/extension-sdk`, what the service worker ships, with its default
  *   integrations and the shared scrubber and fingerprint code it must run;
  * - relay: `@homeostat/extension-sdk/relay`, what pages and content scripts ship;
+ * - breadcrumbs: `@homeostat/extension-sdk/breadcrumbs`, the optional integration, alone and
+ *   bundled with the core, as a service worker that adds it ships them;
  * - and the core once more with `@homeostat/shared` left out, to tell the SDK's own code from
  *   the shared modules it bundles.
  * Prints figures; the budget verdict is a line, not an exit code, so `npm run bench` goes on.
  */
 const BUDGET = 6 * 1024;
 
-async function measure(entries: Record<string, string>, bundleShared = true) {
-  const result = await esbuild.build({
-    ...buildOptions(entries, true, bundleShared),
-    write: false,
-    outdir: 'dist-bench',
-  });
+type Size = { min: number; gz: number };
+
+async function measure(options: esbuild.BuildOptions): Promise<Size[]> {
+  const result = await esbuild.build({ ...options, write: false, outdir: 'dist-bench' });
   return result.outputFiles.map((file) => ({
-    name: file.path.split('/').pop()?.replace(/\.js$/, '') ?? file.path,
     min: file.contents.byteLength,
     gz: gzipSync(file.contents, { level: 9 }).byteLength,
   }));
 }
 
-const [core, relay] = await measure(ENTRIES);
-const [own] = await measure({ index: ENTRIES.index }, false);
-const line = (label: string, s: { min: number; gz: number } | undefined) =>
+const [core, relay, breadcrumbs] = await measure(buildOptions(ENTRIES, true));
+const [own] = await measure(buildOptions({ index: ENTRIES.index }, true, false));
+const [coreWithBreadcrumbs] = await measure({
+  ...buildOptions({}, true),
+  entryPoints: undefined,
+  stdin: {
+    contents: `export * from ${JSON.stringify(ENTRIES.index)};
+export * from ${JSON.stringify(ENTRIES.breadcrumbs)};`,
+    resolveDir: import.meta.dirname,
+    loader: 'ts',
+  },
+});
+const line = (label: string, s: Size | undefined) =>
   console.log(`sdk ${label}: ${s?.min ?? '?'} B min, ${s?.gz ?? '?'} B min+gz`);
 line('core (service worker, default integrations, shared code bundled)', core);
 line('relay (pages and content scripts)', relay);
+line('breadcrumbs (optional integration)', breadcrumbs);
+line('core + breadcrumbs (a service worker with breadcrumbs)', coreWithBreadcrumbs);
 line('core without @homeostat/shared (the SDK’s own code)', own);
 if (core) {
   console.log(

@@ -1,3 +1,5 @@
+/// <reference types="chrome" />
+// What `evaluate` runs inside the extension sees the extension's `chrome`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +10,6 @@ import { type BrowserContext, chromium, type Page, type Worker } from 'playwrigh
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { z } from 'zod';
 import { buildDemo } from '../../examples/demo-extension/build.ts';
-import type { ChromeApi } from '../../extension-sdk/src/chrome.d.ts';
 import { queryLocalD1, type StackProcess, startStack } from '../support/local-stack-process.ts';
 
 /**
@@ -20,9 +21,6 @@ import { queryLocalD1, type StackProcess, startStack } from '../support/local-st
  * Retry-After, as ingest itself does when its storage is down; it lets the test hold events in
  * the SDK's queue, kill the service worker and watch the queue survive.
  */
-
-// What `evaluate` runs inside the extension sees the extension's `chrome`.
-declare const chrome: ChromeApi;
 
 const CHROMIUM = '/usr/bin/chromium';
 const PII_EMAIL = 'jane.doe@example.com';
@@ -235,6 +233,22 @@ describe('sdk: the demo extension in headless Chromium, through the real stack',
     expect(background?.parsed.tags).toMatchObject({ mechanism: 'runtime.onMessage' });
     expect(background?.parsed.error.stack).toContain(
       `chrome-extension://${extensionId}/background.js`,
+    );
+    // Breadcrumbs (the optional integration the demo adds): the message the worker received
+    // before its listener threw, and the popup's page load and the message it had sent.
+    expect(background?.parsed.breadcrumbs).toContainEqual(
+      expect.objectContaining({
+        category: 'message',
+        message: 'runtime.onMessage',
+        data: { from: 'extension' },
+      }),
+    );
+    const popupCrumbs = final.find((r) => r.surface === 'popup')?.parsed.breadcrumbs;
+    expect(popupCrumbs).toContainEqual(
+      expect.objectContaining({ category: 'navigation', message: '/popup.html' }),
+    );
+    expect(popupCrumbs).toContainEqual(
+      expect.objectContaining({ category: 'message', message: 'runtime.sendMessage' }),
     );
   });
 

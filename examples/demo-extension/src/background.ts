@@ -1,9 +1,16 @@
 import { init } from '@homeostat/extension-sdk';
+import { breadcrumbsIntegration } from '@homeostat/extension-sdk/breadcrumbs';
 import { type DemoMessage, INGEST_ENDPOINT, INGEST_KEY } from './config.ts';
 
 // First, synchronously, at the top level: the SDK's own listeners must be added in the worker's
-// first turn, and listeners added after it are wrapped so their throws are seen.
-init({ endpoint: INGEST_ENDPOINT, key: INGEST_KEY, batchDelayMs: 1_000 });
+// first turn, and listeners added after it are wrapped so their throws are seen. Breadcrumbs
+// (console, messages) are an optional integration, added to the defaults.
+init({
+  endpoint: INGEST_ENDPOINT,
+  key: INGEST_KEY,
+  batchDelayMs: 1_000,
+  integrations: (defaults) => [...defaults, breadcrumbsIntegration()],
+});
 
 // A random id per worker start, so a test can tell that a restart really started a new worker.
 const bootId = crypto.randomUUID();

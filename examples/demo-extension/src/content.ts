@@ -1,8 +1,10 @@
+import { breadcrumbsIntegration } from '@homeostat/extension-sdk/breadcrumbs';
 import { init, wrap } from '@homeostat/extension-sdk/relay';
 
 // Nothing of the page is patched: the SDK listens in this isolated world and relays to the
-// service worker. `wrap` covers the callbacks the content script hands to the page's DOM.
-init();
+// service worker (breadcrumbs here are messages only). `wrap` covers the callbacks the content
+// script hands to the page's DOM.
+init({ integrations: (defaults) => [...defaults, breadcrumbsIntegration()] });
 
 /** Reads a price the page is expected to show; throws a TypeError when it is missing. */
 function readPrice(): number {

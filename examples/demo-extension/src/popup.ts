@@ -1,7 +1,8 @@
+import { breadcrumbsIntegration } from '@homeostat/extension-sdk/breadcrumbs';
 import { init, report } from '@homeostat/extension-sdk/relay';
 import type { DemoMessage } from './config.ts';
 
-init();
+init({ integrations: (defaults) => [...defaults, breadcrumbsIntegration()] });
 
 interface Quota {
   used: number;

@@ -1,3 +1,4 @@
+import { isRelayMessage } from '../relay.ts';
 import type { Integration } from '../types.ts';
 
 export interface BreadcrumbsOptions {
@@ -5,7 +6,7 @@ export interface BreadcrumbsOptions {
   console?: boolean;
   /** Page loads and in-page navigation of extension pages. Default true. */
   navigation?: boolean;
-  /** `runtime.sendMessage` and `tabs.sendMessage` calls. Default true. */
+  /** Messages sent (`runtime.sendMessage`, `tabs.sendMessage`) and received. Default true. */
   messages?: boolean;
 }
 
@@ -27,13 +28,20 @@ const describe = (value: unknown): string => {
   }
 };
 
+type Api = { sendMessage?: (...args: unknown[]) => unknown; onMessage?: unknown } | undefined;
+type Sender = { id?: string; url?: string } | undefined;
+type Received = { addListener?(fn: (message: unknown, sender: Sender) => void): void };
+
 /**
- * Breadcrumbs: console output, navigation of extension pages and messages sent (messages
- * received are recorded by ChromeListeners). They are kept per context, bounded by
- * `maxBreadcrumbs`, cut to the wire limits, and scrubbed with the event in the service worker.
- * In a content script only messages are recorded: the console and the location belong to the
- * host page, whose globals the SDK never patches (Sentry's rule for embedded extension contexts,
- * research/aesthetics.md §5).
+ * Breadcrumbs: console output, navigation of extension pages, and messages sent and received.
+ * They are kept per context, bounded by `maxBreadcrumbs`, and cut to the wire limits and
+ * scrubbed with the event in the service worker. In a content script only messages are recorded:
+ * the console and the location belong to the host page, whose globals the SDK never patches
+ * (Sentry's rule for embedded extension contexts, research/aesthetics.md §5).
+ *
+ * An optional integration (`@homeostat/extension-sdk/breadcrumbs`), left out of the core so the
+ * service worker's bundle stays within its size budget:
+ * `integrations: (defaults) => [...defaults, breadcrumbsIntegration()]`.
  */
 export function breadcrumbsIntegration(options: BreadcrumbsOptions = {}): Integration {
   return {
@@ -64,20 +72,41 @@ export function breadcrumbsIntegration(options: BreadcrumbsOptions = {}): Integr
         g.addEventListener('hashchange', navigated);
         g.addEventListener('popstate', navigated);
       }
-      if (options.messages !== false) {
-        const { runtime, tabs } = client.chrome as { runtime: object; tabs?: object };
-        for (const [api, name] of [
-          [runtime, 'runtime.sendMessage'],
-          [tabs, 'tabs.sendMessage'],
-        ] as const) {
-          const target = api as { sendMessage?: (...args: unknown[]) => unknown } | undefined;
-          const send = target?.sendMessage;
-          if (!target || typeof send !== 'function') continue;
-          target.sendMessage = function (this: unknown, ...args: unknown[]) {
-            client.addBreadcrumb({ category: 'message', message: name });
-            return send.apply(this, args);
-          };
-        }
+      if (options.messages === false) return;
+      const { runtime, tabs } = client.chrome as { runtime: Api; tabs?: Api };
+      for (const [api, name] of [
+        [runtime, 'runtime.sendMessage'],
+        [tabs, 'tabs.sendMessage'],
+      ] as const) {
+        const send = api?.sendMessage;
+        if (!api || typeof send !== 'function') continue;
+        api.sendMessage = function (this: unknown, ...args: unknown[]) {
+          client.addBreadcrumb({ category: 'message', message: name });
+          return send.apply(this, args);
+        };
+      }
+      // Added at init, before the extension's own listeners, so the breadcrumb of a message
+      // comes before whatever its handling throws. The SDK's own relay messages are not recorded.
+      // The sender is told by its URL: an extension page opened in a tab has a `tab` too.
+      const { id } = client.chrome.runtime;
+      const origin = client.chrome.runtime.getURL('');
+      for (const name of ['onMessage', 'onMessageExternal']) {
+        (runtime?.[name as 'onMessage'] as Received | undefined)?.addListener?.(
+          (message, sender) => {
+            if (isRelayMessage(message)) return;
+            const from =
+              sender?.id !== id
+                ? 'external'
+                : sender.url?.startsWith(origin)
+                  ? 'extension'
+                  : 'content';
+            client.addBreadcrumb({
+              category: 'message',
+              message: `runtime.${name}`,
+              data: { from },
+            });
+          },
+        );
       }
     },
   };

@@ -1,21 +1,19 @@
-import type {
-  Alarm,
-  AlarmCreateInfo,
-  ChromeApi,
-  ChromeEvent,
-  Manifest,
-  MessageListener,
-  MessageSender,
-  StorageArea,
-} from '../../src/chrome.d.ts';
+import type { ChromeApi, ChromeEvent, StorageArea } from '../../src/types.ts';
+
+type Alarm = chrome.alarms.Alarm;
+type AlarmCreateInfo = chrome.alarms.AlarmCreateInfo;
+type Manifest = chrome.runtime.Manifest;
+type MessageSender = chrome.runtime.MessageSender;
+type MessageListener = Parameters<ChromeApi['runtime']['onMessage']['addListener']>[0];
 
 /**
  * A stand-in for the `chrome.*` APIs the SDK uses, faithful where the SDK's correctness depends
  * on it:
  * - storage areas are asynchronous, store JSON copies (as Chrome does: `undefined` and functions
- *   vanish, later changes to the caller's object do not leak in), count bytes as Chrome's
- *   `getBytesInUse` does (key length + JSON length) and reject a `set` over quota with Chrome's
- *   own message, leaving the area unchanged;
+ *   vanish, later changes to the caller's object do not leak in), hand objects back with their
+ *   keys sorted (Chrome keeps them in `base::Value` dictionaries, which are sorted maps), count
+ *   bytes as Chrome's `getBytesInUse` does (key length + JSON length) and reject a `set` over
+ *   quota with Chrome's own message, leaving the area unchanged;
  * - `storage.local` and alarms belong to the browser profile and outlive a service worker;
  *   `storage.session` is cleared when the browser restarts;
  * - alarms fire through timers (so `vi.useFakeTimers` drives them) and are clamped to 30 s, as
@@ -75,13 +73,13 @@ export class FakeStorageArea implements StorageArea {
     for (const [k, v] of this.data) n += k.length + v.length;
     return n;
   }
-  async get(keys?: string | string[] | null): Promise<Record<string, unknown>> {
+  async get(keys: string | string[]): Promise<Record<string, unknown>> {
     await Promise.resolve();
-    const wanted = keys == null ? [...this.data.keys()] : typeof keys === 'string' ? [keys] : keys;
+    const wanted = typeof keys === 'string' ? [keys] : keys;
     const out: Record<string, unknown> = {};
     for (const k of wanted) {
       const v = this.data.get(k);
-      if (v !== undefined) out[k] = JSON.parse(v);
+      if (v !== undefined) out[k] = JSON.parse(v, sortKeys);
     }
     return out;
   }
@@ -99,10 +97,6 @@ export class FakeStorageArea implements StorageArea {
     if (bytes > this.quotaBytes) throw new Error(QUOTA_ERROR);
     this.data = next;
   }
-  async remove(keys: string | string[]): Promise<void> {
-    await Promise.resolve();
-    for (const k of typeof keys === 'string' ? [keys] : keys) this.data.delete(k);
-  }
   /** A value as stored, for assertions. */
   peek(key: string): unknown {
     const v = this.data.get(key);
@@ -110,7 +104,15 @@ export class FakeStorageArea implements StorageArea {
   }
 }
 
+function sortKeys(_key: string, value: unknown): unknown {
+  return value && typeof value === 'object' && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : value;
+}
+
 export const DEFAULT_MANIFEST: Manifest = {
+  manifest_version: 3,
+  name: 'Test extension',
   version: '1.4.2',
   action: { default_popup: 'popup.html' },
   options_ui: { page: 'options.html' },
@@ -197,15 +199,19 @@ export class ChromeBackend {
     const area = (which: () => FakeStorageArea): StorageArea => ({
       get: (keys) => live(() => which().get(keys)),
       set: (items) => live(() => which().set(items)),
-      remove: (keys) => live(() => which().remove(keys)),
     });
     const onError = (e: unknown) => this.errors.push(e);
     const onMessage = new FakeEvent<MessageListener>(onError);
     const sender: MessageSender = {
       id: this.id,
+      // A content script's sender is the page it runs in.
       url:
-        url ?? `chrome-extension://${this.id}/${kind === 'worker' ? 'background.js' : 'page.html'}`,
-      ...(kind === 'content' ? { tab: { id: 7 }, frameId: 0 } : {}),
+        url ??
+        (kind === 'content'
+          ? 'https://shop.example/cart'
+          : `chrome-extension://${this.id}/${kind === 'worker' ? 'background.js' : 'page.html'}`),
+      // A content script's sender carries its whole tab; the SDK does not look into it.
+      ...(kind === 'content' ? { tab: { id: 7 } as chrome.tabs.Tab, frameId: 0 } : {}),
     };
     const sendMessage = (message: unknown) =>
       live(async () => {
@@ -254,7 +260,11 @@ export class ChromeBackend {
               const now = Date.now();
               const at =
                 info.when ?? now + (info.delayInMinutes ?? info.periodInMinutes ?? 0) * 60_000;
-              const alarm: Alarm = { name, scheduledTime: Math.max(at, now + MIN_ALARM_MS) };
+              const alarm: Alarm = {
+                name,
+                scheduledTime: Math.max(at, now + MIN_ALARM_MS),
+                persistAcrossSessions: true,
+              };
               if (info.periodInMinutes) alarm.periodInMinutes = info.periodInMinutes;
               this.scheduleAlarm(alarm);
             }),

@@ -1,6 +1,6 @@
 import type { FakeTimersConfig } from 'vitest';
-import { createClient } from '../../src/client.ts';
-import { createHub } from '../../src/hub.ts';
+import { workerClient } from '../../src/hub.ts';
+import { pageClient } from '../../src/relay.ts';
 import type { Client, Options } from '../../src/types.ts';
 import { ChromeBackend, type FakeContext } from './fake-chrome.ts';
 import { createFakeIngest } from './fake-ingest.ts';
@@ -32,19 +32,16 @@ export function createHarness(options: Options = {}) {
     // reaches the network (nor storage, see FakeContext.kill).
     const fetch: typeof globalThis.fetch = (input, init) =>
       ctx.alive ? ingest.fetch(input, init) : new Promise(() => {});
-    const client = createClient(
-      {
-        endpoint: ENDPOINT,
-        key: KEY,
-        surface: 'background',
-        chrome: ctx.chrome,
-        fetch,
-        global,
-        ...options,
-        ...extra,
-      },
-      createHub,
-    );
+    const client = workerClient({
+      endpoint: ENDPOINT,
+      key: KEY,
+      surface: 'background',
+      chrome: ctx.chrome,
+      fetch,
+      global,
+      ...options,
+      ...extra,
+    });
     worker = { ctx, client, global };
     live.add(client);
     ctx.onKill = () => live.delete(client);
@@ -68,7 +65,7 @@ export function createHarness(options: Options = {}) {
     context(kind: 'content' | 'page', extra: Options = {}) {
       const ctx = backend.context(kind);
       const global = new EventTarget();
-      const client = createClient({
+      const client = pageClient({
         surface: kind === 'content' ? 'content' : 'popup',
         chrome: ctx.chrome,
         global,

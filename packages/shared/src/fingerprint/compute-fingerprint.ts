@@ -91,7 +91,9 @@ function contributing(frames: StackFrame[], inAppOnly: boolean): Contribution[] 
  * The message never counts while frames do (Sentry: "ignored because stacktrace takes
  * precedence", §3.5): it carries data (ids, property names) that the frames already locate.
  */
-export async function computeFingerprint(input: FingerprintInput): Promise<FingerprintResult> {
+function group(
+  input: FingerprintInput,
+): [components: string[], frames: StackFrame[], top: Contribution[], message: string] {
   const frames = parseStack(input.stack ?? '');
   let top = contributing(frames, true);
   if (!top.length) top = contributing(frames, false);
@@ -101,17 +103,35 @@ export async function computeFingerprint(input: FingerprintInput): Promise<Finge
     input.type,
     ...(top.length ? top.map(([key]) => key) : [message, input.surface]),
   ];
+  return [components, frames, top, message];
+}
+
+/** `fp1:` and the first 128 bits of SHA-256 over `JSON.stringify(components)`, in hex. */
+async function hash(components: string[]): Promise<string> {
   // JSON keeps the boundaries between components unambiguous whatever text they hold.
   const digest = await crypto.subtle.digest(
     'SHA-256',
     new TextEncoder().encode(JSON.stringify(components)),
   );
   const hex = Array.from(new Uint8Array(digest, 0, 16), (b) => b.toString(16).padStart(2, '0'));
+  return `${FINGERPRINT_VERSION}:${hex.join('')}`;
+}
+
+/**
+ * `computeFingerprint(input).fingerprint` alone: what the SDK needs before it sends an event,
+ * without the title and culprit only the server keeps (and without their bytes in the SDK).
+ */
+export const fingerprintOf = async (input: FingerprintInput): Promise<string> =>
+  hash(group(input)[0]);
+
+/** Groups an error (see `group`) and describes the group. */
+export async function computeFingerprint(input: FingerprintInput): Promise<FingerprintResult> {
+  const [components, frames, top, message] = group(input);
   const first = message.split('\n')[0];
   const title = first ? `${input.type}: ${first}` : input.type;
   const culprit = top[0];
   return {
-    fingerprint: `${FINGERPRINT_VERSION}:${hex.join('')}`,
+    fingerprint: await hash(components),
     components,
     frames,
     title: title.slice(0, 200),

@@ -8,5 +8,6 @@ export {
   FINGERPRINT_VERSION,
   type FingerprintInput,
   type FingerprintResult,
+  fingerprintOf,
 } from './compute-fingerprint.ts';
 export { parameterizeMessage } from './parameterize.ts';
