@@ -1,5 +1,6 @@
 import { describe, test } from 'vitest';
 import { parameterizeMessage } from '../src/index.ts';
+import { junk } from './support/junk.ts';
 
 describe('parameterizeMessage: Sentry’s list, in order', () => {
   test.for<[string, string]>([
@@ -84,17 +85,6 @@ describe('parameterizeMessage: lines', () => {
     expect(parameterizeMessage(message)).toBe(expected);
   });
 });
-
-/** A deterministic generator, so that a failure can be reproduced. */
-function junk(length: number, alphabet: string, seed: number): string {
-  let state = seed;
-  let out = '';
-  while (out.length < length) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    out += alphabet[state % alphabet.length];
-  }
-  return out;
-}
 
 describe('parameterizeMessage: linear time on hostile input', () => {
   // Each input would take seconds with a pattern that retries inside a run (quadratic).

@@ -1,6 +1,7 @@
 import { describe, test } from 'vitest';
 import { stackText } from '../../../test/fixtures/stacks/index.ts';
 import { normalizeFramePath, parseStack, type StackFrame } from '../src/index.ts';
+import { junk } from './support/junk.ts';
 
 const STORE = 'chrome-extension://kembcdlbgbcnnchcnbdhbmbhbejnedjf';
 const FIREFOX = 'moz-extension://8ca81811-66d2-4876-b2fd-f2022a96fb1a';
@@ -310,17 +311,6 @@ describe('normalizeFramePath', () => {
     expect(normalizeFramePath(file)).toBe(expected);
   });
 });
-
-/** A deterministic generator, so that a failure can be reproduced. */
-function junk(length: number, alphabet: string, seed: number): string {
-  let state = seed;
-  let out = '';
-  while (out.length < length) {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    out += alphabet[state % alphabet.length];
-  }
-  return out;
-}
 
 describe('parseStack: robustness against hostile input', () => {
   const KIB32 = 32 * 1024;
