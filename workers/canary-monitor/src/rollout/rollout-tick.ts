@@ -29,7 +29,12 @@ import {
   type NotificationDraft,
   type RolloutChanges,
 } from './rollout-store.ts';
-import { ensureDeployPercentage, ensureRolledBack, preflightRollback } from './store-actions.ts';
+import {
+  type ActionOutcome,
+  ensureDeployPercentage,
+  ensureRolledBack,
+  preflightRollback,
+} from './store-actions.ts';
 
 /**
  * One look at one rollout per cron tick: the state machine of research/canary.md §4.1–4.2. Every
@@ -553,6 +558,29 @@ async function promote(look: Look, j: Judged & { isLast: boolean }): Promise<Tic
   return executePromote(look, res.rollout, pending, 'promote', out);
 }
 
+/**
+ * The store shows the rollout changed outside Homeostat just before an action (a take-down, a
+ * newer version, the canary gone): stop acting on it rather than fight the change.
+ */
+function detachBefore(
+  look: Look,
+  rollout: Rollout,
+  result: Extract<ActionOutcome, { outcome: 'detached' }>,
+  action: string,
+): Promise<CommitResult> {
+  return finish(look, rollout, {
+    changes: { state: 'DETACHED', pending_action: null, detail: result.reason },
+    status: 'failed',
+    result: { detached: result.reason, channels: result.view.channels },
+    notice: notice(
+      look,
+      `detached (${result.reason.replace(/_/g, ' ')}) before ${action}`,
+      [result.reason],
+      { lines: dashboardLine(look) },
+    ),
+  });
+}
+
 async function executePromote(
   look: Look,
   rollout: Rollout,
@@ -567,19 +595,7 @@ async function executePromote(
   try {
     const result = await ensureDeployPercentage(store, rollout.version, pending.target);
     if (result.outcome === 'detached') {
-      return done(
-        await finish(look, rollout, {
-          changes: { state: 'DETACHED', pending_action: null, detail: result.reason },
-          status: 'failed',
-          result: { detached: result.reason, channels: result.view.channels },
-          notice: notice(
-            look,
-            `detached (${result.reason.replace(/_/g, ' ')}) before promoting`,
-            [result.reason],
-            { lines: dashboardLine(look) },
-          ),
-        }),
-      );
+      return done(await detachBefore(look, rollout, result, 'promoting'));
     }
     return done(
       await finish(look, rollout, {
@@ -774,19 +790,7 @@ async function executeRollback(
   try {
     const result = await ensureRolledBack(store, { ...pending.plan, rollbackReason });
     if (result.outcome === 'detached') {
-      return done(
-        await finish(look, rollout, {
-          changes: { state: 'DETACHED', pending_action: null, detail: result.reason },
-          status: 'failed',
-          result: { detached: result.reason, channels: result.view.channels },
-          notice: notice(
-            look,
-            `detached (${result.reason.replace(/_/g, ' ')}) before rolling back`,
-            [result.reason],
-            { lines: dashboardLine(look) },
-          ),
-        }),
-      );
+      return done(await detachBefore(look, rollout, result, 'rolling back'));
     }
     return done(
       await finish(look, rollout, {
