@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { SharedError } from '@homeostat/shared';
+import { HealthSchema, SharedError } from '@homeostat/shared';
 import { loadConfigFile } from './lib/config-file.ts';
-import { startLocalStack } from './lib/local-stack.ts';
 import { REPO_ROOT, WORKERS } from './lib/workers.ts';
 
 const USAGE = `usage: npm start -- [--config FILE] [--persist-to DIR] [--host HOST] [--port N] [--cron EXPR]
@@ -46,6 +45,10 @@ async function main(): Promise<number> {
     WORKERS.map((w, i) => [w.name, base === 0 ? 0 : base + i]),
   ) as Record<(typeof WORKERS)[number]['name'], number>;
 
+  // Wrangler warns that the optional secrets are missing; each Worker's mode, printed below from
+  // its /healthz, says what that means. WRANGLER_LOG is read when wrangler loads, hence the import.
+  process.env.WRANGLER_LOG ??= 'error';
+  const { startLocalStack } = await import('./lib/local-stack.ts');
   const stack = await startLocalStack({
     configFile,
     persistTo: path.resolve(values['persist-to'] ?? path.join(REPO_ROOT, '.wrangler/state')),
@@ -54,7 +57,20 @@ async function main(): Promise<number> {
     ...(values.cron === undefined ? {} : { cronOverride: values.cron }),
     log: (line) => console.log(`homeostat: ${line}`),
   });
-  for (const w of WORKERS) console.log(`homeostat: ${w.name.padEnd(15)} ${stack.urls[w.name]}`);
+  for (const w of WORKERS) {
+    const health = HealthSchema.safeParse(
+      await fetch(`${stack.urls[w.name]}/healthz`).then((r) => r.json()),
+    );
+    const off = health.success
+      ? Object.entries(health.data.capabilities)
+          .filter(([, on]) => !on)
+          .map(([name]) => name)
+      : [];
+    const mode = health.success ? health.data.mode : 'unhealthy';
+    console.log(
+      `homeostat: ${w.name.padEnd(15)} ${stack.urls[w.name]}  mode ${mode}${off.length > 0 ? ` (no credentials for: ${off.join(', ')})` : ''}`,
+    );
+  }
   // One machine-readable line for scripts and the end-to-end test.
   console.log(`homeostat: ready ${JSON.stringify(stack.urls)}`);
 
