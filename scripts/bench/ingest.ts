@@ -5,7 +5,6 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare';
 import { z } from 'zod';
-import { startLocalStack } from '../lib/local-stack.ts';
 
 /**
  * `npm run bench` (issue 3): the ingest Worker under a realistic mix against an empty Worker on
@@ -137,6 +136,9 @@ async function main() {
     }),
   );
   const baselineUrl = (await baseline.ready).href.replace(/\/$/, '');
+  // Quiet wrangler's missing-secret warnings (read when wrangler loads, hence the late import).
+  process.env.WRANGLER_LOG ??= 'error';
+  const { startLocalStack } = await import('../lib/local-stack.ts');
   const stack = await startLocalStack({
     configFile,
     persistTo: path.join(dir, 'state'),
