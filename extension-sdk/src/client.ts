@@ -59,7 +59,7 @@ export function createClient(
   function capture(
     error: IngestEvent['error'],
     hint: CaptureHint = {},
-    description?: string,
+    userReport?: IngestEvent['userReport'],
   ): string | undefined {
     if (pending.size >= MAX_PENDING) return void sink.drop('buffer_overflow');
     const event: IngestEvent = {
@@ -70,7 +70,7 @@ export function createClient(
       tags: { ...options.tags, ...hint.tags, mechanism: hint.mechanism ?? 'manual' },
       breadcrumbs: [...crumbs],
       context: hint.context && jsonCopy(hint.context, LIMITS.contextBytes),
-      userReport: description === undefined ? undefined : { description },
+      userReport,
     };
     // Without beforeSend the sink gets the event in this turn, so events keep their order.
     const task = (async () => {
@@ -99,7 +99,7 @@ export function createClient(
       capture(
         error === undefined ? { type: 'UserReport', message: description } : toWireError(error),
         { mechanism: 'report' },
-        description,
+        { description },
       ),
     reportLastError(hint, below: unknown = client.reportLastError) {
       const lastError = chrome.runtime.lastError;
@@ -118,16 +118,15 @@ export function createClient(
       }
     },
     wrap(fn, mechanism = 'wrap') {
+      const onError = (e: unknown) => client.captureException(e, { mechanism });
       return function (this: unknown, ...args: Parameters<typeof fn>) {
         try {
           const result = fn.apply(this, args);
-          if (result instanceof Promise) {
-            // Observing the rejection does not swallow it: the caller still gets `result`.
-            result.catch((e: unknown) => client.captureException(e, { mechanism }));
-          }
+          // Observing the rejection does not swallow it: the caller still gets `result`.
+          if (result instanceof Promise) result.catch(onError);
           return result;
         } catch (e) {
-          client.captureException(e, { mechanism });
+          onError(e);
           throw e;
         }
       } as typeof fn;

@@ -55,8 +55,6 @@ export function toWireError(value: unknown): IngestEvent['error'] {
 }
 
 const cut = (text: string, max: number): string => text.slice(0, max);
-const within = <T>(value: T, maxBytes: number): T | undefined =>
-  utf8(JSON.stringify(value)) > maxBytes ? undefined : value;
 
 /**
  * Every field within the wire limits (UTF-16 units for strings, as the schema's `.max()` counts;
@@ -84,9 +82,9 @@ export function fit(event: IngestEvent): IngestEvent {
       ...crumb,
       category: cut(crumb.category, LIMITS.breadcrumbCategory),
       message: crumb.message && cut(crumb.message, LIMITS.breadcrumbMessage),
-      data: within(crumb.data, LIMITS.breadcrumbDataBytes),
+      data: jsonCopy(crumb.data, LIMITS.breadcrumbDataBytes),
     })),
-    context: within(context, LIMITS.contextBytes - 64),
+    context: jsonCopy(context, LIMITS.contextBytes - 64),
     userReport: userReport && { description: cut(userReport.description, LIMITS.userReport) },
   };
 }

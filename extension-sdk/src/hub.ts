@@ -27,7 +27,6 @@ const KEEPALIVE_BUDGET = 60_000;
 const ENVELOPE_BYTES = 1_024;
 /** Fingerprints remembered, so the record stays small whatever an extension throws. */
 const MAX_SEEN = 500;
-const DROPS: Record<number, string> = { 400: 'invalid', 401: 'unauthorized', 413: 'too_large' };
 
 type Category = 'events' | 'sessions';
 
@@ -91,7 +90,7 @@ export function workerClient(options: Options): Client {
   } = options;
   if (surface !== 'background' || !endpoint || !key) {
     throw new Error(
-      "homeostat: this init() is for the service worker, with endpoint and key; elsewhere use '@homeostat/extension-sdk/relay'",
+      'homeostat: init() is for the service worker, with endpoint and key; elsewhere use /relay',
     );
   }
   const base = endpoint.replace(/\/+$/, '');
@@ -180,7 +179,7 @@ export function workerClient(options: Options): Client {
    */
   function schedule(): void {
     const now = Date.now();
-    const oldest = q.items.reduce((min, i) => Math.min(min, i.at), Infinity);
+    const oldest = Math.min(...q.items.map((i) => i.at));
     const due = Math.max(q.until, pick(false, now) ? now : oldest + batchDelayMs);
     clearTimeout(timer);
     if (due === Infinity) {
@@ -210,7 +209,7 @@ export function workerClient(options: Options): Client {
     try {
       const res = await post(`${base}/v1/${c}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-homeostat-key': key ?? '' },
+        headers: { 'content-type': 'application/json', 'x-homeostat-key': key as string },
         body,
         // keepalive lets a request outlive the worker, but Chrome refuses one once the keepalive
         // bodies in flight exceed 64 KiB (fetch spec, "inflight keepalive bytes"). Requests go
@@ -240,13 +239,26 @@ export function workerClient(options: Options): Client {
         drop('retries', sent.length - keep.length);
       } else if (status >= 400) {
         keep = [];
-        drop(DROPS[status] ?? 'rejected', sent.length);
+        drop(
+          status === 400
+            ? 'invalid'
+            : status === 401
+              ? 'unauthorized'
+              : status === 413
+                ? 'too_large'
+                : 'rejected',
+          sent.length,
+        );
       } else {
         q.fails = 0;
-        const limited = (Array.isArray(results) ? results : [])
-          .filter((r: { status?: unknown }) => r?.status === 'rate_limited')
-          .map((r: { eventId?: unknown }) => r.eventId);
-        keep = sent.filter((i) => limited.includes(i.id));
+        keep = sent.filter(
+          (i) =>
+            Array.isArray(results) &&
+            results.some(
+              (r: { status?: unknown; eventId?: unknown }) =>
+                r?.status === 'rate_limited' && r.eventId === i.id,
+            ),
+        );
         if (keep[0]) q.until = now + wait;
       }
       q.items = q.items.filter((i) => !sent.includes(i) || keep.includes(i));
@@ -282,8 +294,7 @@ export function workerClient(options: Options): Client {
       const before = q.items.length;
       q.items = q.items.filter((i) => i.at > now - 7 * DAY_MS);
       drop('expired', before - q.items.length);
-      for (const [k, entry] of Object.entries(seen))
-        if (entry[1] < now - 30 * DAY_MS) delete seen[k];
+      for (const k in seen) if ((seen[k] as Seen[string])[1] < now - 30 * DAY_MS) delete seen[k];
       await saveSeen();
       await save();
     });
@@ -316,13 +327,13 @@ export function workerClient(options: Options): Client {
     // Also schedules what a previous worker left.
     await save();
     // The daily cleanup job, created once (and run then); events need not wait for it.
-    if (alarms) {
-      void (async () => {
-        if (await alarms.get(CLEANUP_ALARM)) return;
-        await alarms.create(CLEANUP_ALARM, { periodInMinutes: 24 * 60 });
-        await cleanup();
-      })().catch(noop);
-    }
+    void alarms
+      ?.get(CLEANUP_ALARM)
+      .then(
+        (alarm): unknown =>
+          alarm || alarms.create(CLEANUP_ALARM, { periodInMinutes: 24 * 60 }).then(cleanup),
+      )
+      .catch(noop);
   });
 
   /**
@@ -355,7 +366,7 @@ export function workerClient(options: Options): Client {
         seen[fingerprint] = entry;
         // Past MAX_SEEN the least recently seen are forgotten: at worst one extra report each.
         // (Sorted, not kept in insertion order: chrome.storage hands objects back key-sorted.)
-        const lastSeen = (k: string) => seen[k]?.[1] ?? 0;
+        const lastSeen = (k: string) => (seen[k] as Seen[string])[1];
         for (const k of Object.keys(seen)
           .sort((a, b) => lastSeen(a) - lastSeen(b))
           .slice(0, -MAX_SEEN)) {
