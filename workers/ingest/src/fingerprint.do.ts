@@ -32,6 +32,10 @@ const SESSIONS_PER_VERSION_KEPT = 100;
 const THRESHOLDS = [100, 1_000, 10_000, 100_000, 1_000_000];
 const RETRY_FLUSH_MS = 30_000;
 
+function thresholdLevel(events: number): number {
+  return THRESHOLDS.filter((t) => events >= t).length;
+}
+
 export type FingerprintState = 'pending' | 'open' | 'fixed' | 'regressed';
 export type RecordStatus = 'new' | 'known' | 'duplicate';
 
@@ -308,10 +312,18 @@ export class FingerprintDO extends DurableObject<Env> {
       approximate,
       input.flushIntervalMs,
     );
-    s = this.mustReadState();
+    // The row as just written, without reading it (and its HyperLogLog blob) back.
+    s = {
+      ...s,
+      events,
+      last_seen: now,
+      last_version: lastVersion,
+      installs_exact: installsExact,
+      approximate,
+    };
 
     if (s.state === 'pending' && this.installCount(s) >= input.minInstalls) {
-      this.transition('open', 'new', input.version, now);
+      this.transition('open', 'new', input.version, now, events);
     } else if (
       s.state === 'fixed' &&
       s.fixed_in_version !== null &&
@@ -319,12 +331,12 @@ export class FingerprintDO extends DurableObject<Env> {
     ) {
       // Only a version above the fix regresses: stale installs of older versions keep reporting
       // the old bug and must not reopen it (research/error-tracking.md §5, GlitchTip's mistake).
-      this.transition('regressed', 'regression', input.version, now);
+      this.transition('regressed', 'regression', input.version, now, events);
     } else if (s.state === 'open' || s.state === 'regressed') {
-      const level = THRESHOLDS.filter((t) => events >= t).length;
+      const level = thresholdLevel(events);
       if (level > s.threshold_level) {
         this.sql.exec('UPDATE state SET threshold_level = ? WHERE id = 1', level);
-        this.transition(s.state, 'threshold', input.version, now);
+        this.transition(s.state, 'threshold', input.version, now, events);
       }
     }
     return statuses;
@@ -335,12 +347,12 @@ export class FingerprintDO extends DurableObject<Env> {
     kind: 'new' | 'regression' | 'threshold',
     version: string,
     now: number,
+    events: number,
   ): void {
     this.sql.exec('UPDATE state SET state = ?, dirty = 1 WHERE id = 1', next);
     if (kind !== 'threshold') {
       // A problem announced afresh counts its thresholds afresh.
-      const level = THRESHOLDS.filter((t) => this.mustReadState().events >= t).length;
-      this.sql.exec('UPDATE state SET threshold_level = ? WHERE id = 1', level);
+      this.sql.exec('UPDATE state SET threshold_level = ? WHERE id = 1', thresholdLevel(events));
     }
     this.sql.exec(
       'INSERT INTO transitions (kind, version, at) VALUES (?, ?, ?)',
@@ -417,7 +429,10 @@ export class FingerprintDO extends DurableObject<Env> {
         .filter((v) => compareVersions(v, fixedIn) > 0)
         .sort(compareVersions);
       const highest = newer.at(-1);
-      if (highest !== undefined) this.transition('regressed', 'regression', highest, now);
+      if (highest !== undefined) {
+        // Read afresh: events may have arrived while D1 was being asked.
+        this.transition('regressed', 'regression', highest, now, this.mustReadState().events);
+      }
     });
   }
 
