@@ -102,6 +102,13 @@ export const RepositoryConfigSchema = z.strictObject({
   policy: RepositoryPolicySchema,
   confidenceThreshold: z.number().min(0).max(1).default(0.8),
   requiredChecks: z.array(z.string().min(1).max(200)).max(50).default([]),
+  /**
+   * Who may read the code. Private code is sent only to model providers marked `privateCode`
+   * (architecture.md, "Models"); unknown is treated as private.
+   */
+  visibility: z.enum(['private', 'public']).default('private'),
+  /** Merge a safe-class fix once its required checks are green on the head SHA (issue 10). */
+  autoMerge: z.boolean().default(false),
   sourceRoots: z
     .array(SourceRootSchema)
     .max(20)
@@ -146,11 +153,18 @@ export const ModelProviderSchema = z.strictObject({
     outputUsdPerMTok: z.number().min(0),
   }),
   maxOutputTokens: z.int().positive().max(200_000).default(4_096),
+  /** 1 is tried first; a retry of a failed fix moves to the next tier up (issue 9, item 5). */
+  tier: z.int().min(1).max(5).default(1),
+  /** Whether the provider's terms allow sending private repositories' code to it. */
+  privateCode: z.boolean().default(false),
+  timeoutMs: z.int().min(1_000).max(600_000).default(60_000),
 });
 
 const ModelsSchema = z
   .strictObject({
     providers: z.array(ModelProviderSchema).max(10).default([]),
+    /** Candidates asked of the model per attempt (`n`), voted over normalised diffs (Agentless). */
+    candidates: z.int().min(1).max(8).default(3),
     budget: z
       .strictObject({
         perRunUsd: z.number().min(0).default(1),
