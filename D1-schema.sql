@@ -404,3 +404,46 @@ CREATE TABLE IF NOT EXISTS triage_runs (
   PRIMARY KEY (run_id, repo)
 );
 CREATE INDEX IF NOT EXISTS triage_runs_by_time ON triage_runs (started_at);
+
+-- ============================================================================================
+-- fixer runs (issue 10, items 1 and 8). One row per fix attempt (triage_attempts.id): the stage
+-- it reached, written before each step so that a redelivered fix message resumes instead of
+-- repeating a model call, a commit or a PR, and everything the run record of an attempt shows.
+-- ============================================================================================
+CREATE TABLE IF NOT EXISTS fix_attempt_runs (
+  attempt_id INTEGER PRIMARY KEY,            -- triage_attempts.id
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  run_id TEXT NOT NULL,
+  -- proposing: looking for a candidate (patterns); model_calling: a model call may have been
+  -- made (never repeated for this attempt); proposed: a candidate passed the guardrails;
+  -- pr_written: branch, commit and PR exist (or are in the dry-run outbox); ci_green / ci_red:
+  -- the required checks decided on the head SHA; merged; no_candidate / abandoned: stopped.
+  stage TEXT NOT NULL CHECK (stage IN ('proposing', 'model_calling', 'proposed', 'pr_written',
+    'ci_green', 'ci_red', 'merged', 'no_candidate', 'abandoned')),
+  feedback TEXT,                             -- scrubbed CI summary the attempt was given
+  candidate TEXT,                            -- JSON: the candidate that passed the guardrails
+  candidate_source TEXT,                     -- 'pattern:<id>' | 'model:<provider>/<model>'
+  context TEXT,                              -- JSON: commit SHA, culprit, editable paths (ids and paths only)
+  verdicts TEXT,                             -- JSON: guardrail verdicts of every candidate tried
+  reason TEXT,                               -- closed code for no_candidate / abandoned
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  model_calls INTEGER NOT NULL DEFAULT 0,
+  github_calls INTEGER NOT NULL DEFAULT 0,
+  branch TEXT,
+  head_sha TEXT,
+  pr_url TEXT,
+  ci_outcome TEXT,                           -- 'success' | 'failure' with the failing check names
+  ci_summary TEXT,                           -- scrubbed, capped summary of failed checks
+  merge_sha TEXT,
+  timings TEXT NOT NULL DEFAULT '{}',        -- JSON: ms per step
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_attempt_runs_by_fingerprint
+  ON fix_attempt_runs (repo, extension_id, fingerprint, n);
+CREATE INDEX IF NOT EXISTS fix_attempt_runs_by_time ON fix_attempt_runs (created_at);
