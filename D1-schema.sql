@@ -447,3 +447,19 @@ CREATE TABLE IF NOT EXISTS fix_attempt_runs (
 CREATE INDEX IF NOT EXISTS fix_attempt_runs_by_fingerprint
   ON fix_attempt_runs (repo, extension_id, fingerprint, n);
 CREATE INDEX IF NOT EXISTS fix_attempt_runs_by_time ON fix_attempt_runs (created_at);
+
+-- What a failed required check said (issue 10, item 4), kept per attempt and head SHA so the
+-- next attempt's prompt can quote it. Scrubbed and capped when written: CI output can echo
+-- anything, including the attacker-controlled error text.
+CREATE TABLE IF NOT EXISTS fix_ci_failures (
+  delivery_id TEXT PRIMARY KEY,
+  attempt_id INTEGER NOT NULL,
+  head_sha TEXT NOT NULL,
+  name TEXT NOT NULL,
+  conclusion TEXT NOT NULL,
+  title TEXT,
+  summary TEXT,
+  annotations TEXT,                          -- first annotations, one 'path:line: message' a line
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_ci_failures_by_attempt ON fix_ci_failures (attempt_id, head_sha);

@@ -38,7 +38,8 @@ export type DecisionReason =
   | 'run_budget'
   | 'retry_granted'
   | 'stopped'
-  | 'untrusted_commenter';
+  | 'untrusted_commenter'
+  | 'day_budget'; // the model budget of the day is spent (issue 10, item 1)
 
 export interface AttemptDecision {
   allowed: boolean;

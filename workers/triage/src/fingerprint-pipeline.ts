@@ -1,6 +1,8 @@
-import type { HomeostatConfig, TriageQueueMessage } from '@homeostat/shared';
+import type { FixQueueMessage, HomeostatConfig, TriageQueueMessage } from '@homeostat/shared';
 import { AttemptStore } from './attempt-store.ts';
 import { TriageError } from './errors.ts';
+import { dailyModelSpendUsd } from './fix/fix-budget.ts';
+import { FixRunStore } from './fix/fix-run-store.ts';
 import type { GitHubGateway } from './github/github-gateway.ts';
 import { syncFingerprintIssue } from './issue/fingerprint-issue.ts';
 import { loadFingerprint } from './issue/fingerprint-source.ts';
@@ -15,6 +17,8 @@ export interface PipelineDeps {
   github: GitHubGateway;
   now: () => number;
   runId: string;
+  /** The fixer's queue (issue 10, item 1); absent where a test does not exercise fixing. */
+  fixQueue?: Queue | undefined;
 }
 
 /** How long to wait for ingest to flush a fingerprint the queue already announced. */
@@ -95,12 +99,39 @@ export async function processFingerprintMessage(
   );
   // The decision is logged once the issue is settled: an opt-out found on GitHub during the
   // sync overrides whatever the gate said before it.
-  const finalDecision =
+  let finalDecision =
     sync.outcome === 'opted_out'
       ? { allowed: false, reason: 'opted_out' as const, detail: decision.detail }
       : sync.outcome === 'resolved'
         ? { allowed: false, reason: 'issue_closed' as const, detail: decision.detail }
         : decision;
+  if (finalDecision.allowed && deps.fixQueue !== undefined) {
+    // "Fed when … the budget allows" (issue 10, item 1): a spent day budget queues no attempt,
+    // since a fix that needs the model would only burn the attempt.
+    const spent = await dailyModelSpendUsd(deps.db, deps.now());
+    if (spent >= deps.config.models.budget.perDayUsd && deps.config.models.providers.length > 0) {
+      finalDecision = {
+        allowed: false,
+        reason: 'day_budget' as const,
+        detail: {
+          ...decision.detail,
+          spentUsd: spent,
+          perDayUsd: deps.config.models.budget.perDayUsd,
+        },
+      };
+    } else {
+      const last = await new FixRunStore(deps.db, deps.now).latest(key);
+      const fix: FixQueueMessage = {
+        v: 1,
+        kind: 'fix',
+        fingerprintId: report.fingerprint,
+        extensionId: extension.id,
+        attempt: state.attempts + 1,
+        ...(last?.ci_summary ? { feedback: last.ci_summary } : {}),
+      };
+      await deps.fixQueue.send(fix);
+    }
+  }
   await attempts.recordDecision(key, 'attempt', finalDecision, deps.runId);
   return {
     repo: repo.slug,

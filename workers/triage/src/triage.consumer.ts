@@ -120,7 +120,14 @@ export function createTriageConsumer(deps: TriageConsumerDeps) {
         deps.config.extensions.find((e) => e.id === parsed.extensionId)?.repo ?? '(unknown)';
       try {
         const outcome = await processFingerprintMessage(
-          { db: env.DB, config: deps.config, github, now, runId: recorder.runId },
+          {
+            db: env.DB,
+            config: deps.config,
+            github,
+            now,
+            runId: recorder.runId,
+            fixQueue: env.FIX_QUEUE,
+          },
           parsed,
         );
         recorder.add(outcome);

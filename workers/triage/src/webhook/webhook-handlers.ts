@@ -1,6 +1,13 @@
 import type { RepositoryConfig, TriageQueueMessage } from '@homeostat/shared';
 import type { z } from 'zod';
 import { type AttemptRow, AttemptStore } from '../attempt-store.ts';
+import type { PrActions } from '../fix/ci/ci-gate.ts';
+import {
+  afterCiEvent,
+  type MergedFix,
+  onFixPullRequestClosed,
+  recordCheckFailure,
+} from '../fix/ci/ci-webhook.ts';
 import type { GitHubGateway } from '../github/github-gateway.ts';
 import {
   getIssueRowByNumber,
@@ -18,6 +25,7 @@ import {
   type IssuesEvent,
   IssuesEventSchema,
   PullRequestEventSchema,
+  StatusEventSchema,
   WorkflowRunEventSchema,
 } from './webhook.schema.ts';
 
@@ -33,6 +41,47 @@ export interface WebhookContext {
   now: () => number;
   /** Where `/homeostat retry` enqueues the fingerprint again; absent in tests that do not care. */
   queue: Queue | undefined;
+  /** The fixer's CI gate and learning hooks (issue 10); absent where a test does not use them. */
+  fix?: FixWebhookHooks | undefined;
+}
+
+export interface FixWebhookHooks {
+  actions: PrActions;
+  /** The login Homeostat acts as (its own merges are not a human's review). */
+  ourLogin: string | null;
+  onPatternOutcome?: (
+    candidateSource: string,
+    success: boolean,
+    attemptId: number,
+  ) => Promise<void>;
+  onMerged?: (fix: MergedFix) => Promise<void>;
+}
+
+/** Runs the CI gate after a CI event of a fix attempt; the gate's outcome joins the detail. */
+async function gate(
+  ctx: WebhookContext,
+  result: HandlerResult,
+  attempt: AttemptRow | null,
+): Promise<HandlerResult> {
+  if (ctx.fix === undefined || attempt === null) return result;
+  // Re-read: the head SHA is what the gate must judge, and it may have moved since the lookup.
+  const fresh = await new AttemptStore(ctx.db, ctx.now).findByPullRequest(
+    ctx.repo.slug,
+    attempt.pr_number ?? -1,
+  );
+  const gated = await afterCiEvent(
+    {
+      db: ctx.db,
+      repo: ctx.repo,
+      actions: ctx.fix.actions,
+      now: ctx.now,
+      ...(ctx.fix.onPatternOutcome === undefined
+        ? {}
+        : { onPatternOutcome: ctx.fix.onPatternOutcome }),
+    },
+    fresh ?? attempt,
+  );
+  return gated === null ? result : { ...result, detail: `${result.detail}; gate ${gated}` };
 }
 
 export interface HandlerResult {
@@ -253,6 +302,20 @@ export async function handleWebhookEvent(
         (await store.findByPullRequest(ctx.repo.slug, pr.number));
       if (attempt !== null && e.action === 'closed') {
         await store.setPullRequestState(attempt.id, pr.merged === true ? 'merged' : 'closed');
+        await onFixPullRequestClosed(
+          {
+            db: ctx.db,
+            now: ctx.now,
+            ...(ctx.fix?.onMerged === undefined ? {} : { onMerged: ctx.fix.onMerged }),
+          },
+          attempt,
+          {
+            merged: pr.merged === true,
+            mergeSha: pr.merge_commit_sha ?? null,
+            mergedBy: pr.merged_by ?? null,
+          },
+          ctx.fix?.ourLogin ?? null,
+        );
       } else if (attempt !== null && (e.action === 'reopened' || e.action === 'opened')) {
         await store.setPullRequestState(attempt.id, 'open');
       }
@@ -275,7 +338,8 @@ export async function handleWebhookEvent(
       const e = parse(CheckSuiteEventSchema, payload);
       if (isResult(e)) return e;
       const s = e.check_suite;
-      return recordCi(
+      const attempt = await store.findByHeadSha(ctx.repo.slug, s.head_sha);
+      const recorded = await recordCi(
         ctx,
         deliveryId,
         {
@@ -287,14 +351,31 @@ export async function handleWebhookEvent(
           conclusion: s.conclusion ?? null,
           prNumber: null,
         },
-        await store.findByHeadSha(ctx.repo.slug, s.head_sha),
+        attempt,
       );
+      return gate(ctx, recorded, attempt);
     }
     case 'check_run': {
       const e = parse(CheckRunEventSchema, payload);
       if (isResult(e)) return e;
       const r = e.check_run;
-      return recordCi(
+      const attempt = await store.findByHeadSha(ctx.repo.slug, r.head_sha);
+      if (attempt !== null && r.status === 'completed') {
+        await recordCheckFailure(
+          ctx.db,
+          deliveryId,
+          attempt,
+          {
+            name: r.name,
+            headSha: r.head_sha,
+            conclusion: r.conclusion ?? null,
+            title: r.output?.title ?? null,
+            summary: r.output?.summary ?? null,
+          },
+          ctx.now(),
+        );
+      }
+      const recorded = await recordCi(
         ctx,
         deliveryId,
         {
@@ -306,14 +387,16 @@ export async function handleWebhookEvent(
           conclusion: r.conclusion ?? null,
           prNumber: null,
         },
-        await store.findByHeadSha(ctx.repo.slug, r.head_sha),
+        attempt,
       );
+      return gate(ctx, recorded, attempt);
     }
     case 'workflow_run': {
       const e = parse(WorkflowRunEventSchema, payload);
       if (isResult(e)) return e;
       const w = e.workflow_run;
-      return recordCi(
+      const attempt = await store.findByHeadSha(ctx.repo.slug, w.head_sha);
+      const recorded = await recordCi(
         ctx,
         deliveryId,
         {
@@ -325,8 +408,43 @@ export async function handleWebhookEvent(
           conclusion: w.conclusion ?? null,
           prNumber: null,
         },
-        await store.findByHeadSha(ctx.repo.slug, w.head_sha),
+        attempt,
       );
+      return gate(ctx, recorded, attempt);
+    }
+    case 'status': {
+      const e = parse(StatusEventSchema, payload);
+      if (isResult(e)) return e;
+      const attempt = await store.findByHeadSha(ctx.repo.slug, e.sha);
+      if (attempt !== null) {
+        await recordCheckFailure(
+          ctx.db,
+          deliveryId,
+          attempt,
+          {
+            name: e.context,
+            headSha: e.sha,
+            conclusion: e.state === 'error' ? 'failure' : e.state,
+            title: e.description ?? null,
+          },
+          ctx.now(),
+        );
+      }
+      const recorded = await recordCi(
+        ctx,
+        deliveryId,
+        {
+          event,
+          action: e.state,
+          headSha: e.sha,
+          name: e.context,
+          status: e.state,
+          conclusion: null,
+          prNumber: null,
+        },
+        attempt,
+      );
+      return gate(ctx, recorded, attempt);
     }
     default:
       return { outcome: 'ignored', detail: `event ${event} is not used` };

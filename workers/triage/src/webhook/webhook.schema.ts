@@ -45,9 +45,15 @@ export const PullRequestEventSchema = z.object({
     number: z.int(),
     state: z.string(),
     merged: z.boolean().nullish(),
+    merge_commit_sha: z.string().nullish(),
+    merged_by: User.nullish(),
+    user: User.nullish(),
+    body: z.string().nullish(),
+    html_url: z.string().optional(),
     head: z.object({ sha: z.string(), ref: z.string() }),
   }),
   repository: Repository,
+  sender: User.optional(),
 });
 export type PullRequestEvent = z.infer<typeof PullRequestEventSchema>;
 
@@ -65,11 +71,28 @@ export const CheckSuiteEventSchema = z.object({
 export const CheckRunEventSchema = z.object({
   action: z.string(),
   check_run: z.object({
+    id: z.int().optional(),
     name: z.string(),
     head_sha: z.string(),
     status: z.string().nullish(),
     conclusion: z.string().nullish(),
+    output: z
+      .object({
+        title: z.string().nullish(),
+        summary: z.string().nullish(),
+        annotations_count: z.int().optional(),
+      })
+      .nullish(),
   }),
+  repository: Repository,
+});
+
+/** A commit status (`status` event): `context` is the check's name, `state` its outcome. */
+export const StatusEventSchema = z.object({
+  sha: z.string(),
+  context: z.string(),
+  state: z.string(),
+  description: z.string().nullish(),
   repository: Repository,
 });
 
