@@ -69,6 +69,12 @@ export interface FixContext {
     stack: string | null;
     surface: Surface;
     version: string;
+    /**
+     * The SDK's `mechanism` tag when the sample had one (e.g. 'onunhandledrejection',
+     * 'chrome.runtime.lastError'): the pattern library only treats an error as an unhandled
+     * rejection on that evidence or on the code's own structure (patterns/, issue 9 item 4).
+     */
+    mechanism?: string | null;
   };
   evidence: {
     title: string;
