@@ -463,3 +463,29 @@ CREATE TABLE IF NOT EXISTS fix_ci_failures (
   received_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fix_ci_failures_by_attempt ON fix_ci_failures (attempt_id, head_sha);
+
+-- ============================================================================================
+-- source maps (issue 9 item 2; issue 10 item 6), workers/triage/src/fix/sourcemap/. The release
+-- CLI registers each release (the commit it was built from, where its build output lies in the
+-- repository) and uploads the build's maps; the map bytes live in R2 (SOURCE_MAPS), these rows
+-- are the index. Uploads are idempotent: the same file's re-upload replaces its row in place.
+-- ============================================================================================
+CREATE TABLE IF NOT EXISTS fix_releases (
+  extension_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  commit_sha TEXT,                           -- the commit the release was built from, when known
+  build_dir TEXT NOT NULL,                   -- build output's repository path, e.g. 'examples/demo-extension/dist' ('' = root)
+  uploaded_at INTEGER NOT NULL,
+  PRIMARY KEY (extension_id, version)
+);
+
+CREATE TABLE IF NOT EXISTS fix_source_maps (
+  extension_id TEXT NOT NULL,
+  version TEXT NOT NULL,
+  file TEXT NOT NULL,                        -- the bundle's path in the package, e.g. '/popup.js'
+  r2_key TEXT NOT NULL,                      -- maps/<extension>/<version>/<sha256>.map
+  sha256 TEXT NOT NULL,                      -- hex digest of the map's bytes
+  size INTEGER NOT NULL,                     -- bytes
+  uploaded_at INTEGER NOT NULL,
+  PRIMARY KEY (extension_id, version, file)
+);
