@@ -45,6 +45,11 @@ export interface EmulatorOptions {
   /** The account the token belongs to (acts on every write made through the API). */
   actor?: { login: string; type: 'User' | 'Bot' };
   now?: () => number;
+  /**
+   * Entries a recursive tree listing may hold before GitHub cuts it and says `truncated: true`
+   * (GitHub's limit is 100,000 entries or 7 MB; a test sets a small one).
+   */
+  maxTreeEntries?: number;
 }
 
 export interface Fault {
@@ -148,6 +153,7 @@ export class GitHubEmulator {
   readonly urls: Urls;
   readonly #token: string | undefined;
   readonly #now: () => number;
+  readonly #maxTreeEntries: number;
   readonly #repos = new Map<string, Repo>();
   readonly #routes: { method: string; regex: RegExp; names: string[]; handler: Handler }[] = [];
   readonly #faults: Fault[] = [];
@@ -163,6 +169,7 @@ export class GitHubEmulator {
     };
     this.#token = options.token;
     this.#now = options.now ?? Date.now;
+    this.#maxTreeEntries = options.maxTreeEntries ?? 100_000;
     this.actor = {
       id: this.#id(),
       login: options.actor?.login ?? 'homeostat[bot]',
@@ -190,7 +197,8 @@ export class GitHubEmulator {
     slug: string,
     options: {
       defaultBranch?: string;
-      files?: Record<string, string>;
+      /** Text is stored as UTF-8; bytes as given (binary files). */
+      files?: Record<string, string | Uint8Array>;
       /** A repository that already has issues: numbering continues from here (default 1). */
       firstIssueNumber?: number;
     } = {},
@@ -215,7 +223,8 @@ export class GitHubEmulator {
     };
     const files = new Map<string, TreeEntry>();
     for (const [path, content] of Object.entries(options.files ?? { 'README.md': `# ${name}\n` })) {
-      const sha = await repo.git.putBlob(new TextEncoder().encode(content));
+      const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+      const sha = await repo.git.putBlob(bytes);
       files.set(path, { path, mode: '100644', type: 'blob', sha });
     }
     const tree = await repo.git.buildTree(files);
@@ -588,6 +597,8 @@ export class GitHubEmulator {
     this.#route('GET', R, ({ repo }) =>
       json(200, {
         ...repositoryObject(repo.state, this.urls, this.#openIssues(repo)),
+        // Required in `full-repository`, the answer of this endpoint only.
+        has_discussions: false,
         network_count: 0,
         subscribers_count: 0,
       }),
@@ -1163,11 +1174,12 @@ export class GitHubEmulator {
 
   #treeJson(repo: Repo, sha: string, recursive: boolean) {
     const { api } = repoUrls(repo.state, this.urls);
-    const entries = recursive ? [...this.#walk(repo, sha, '')] : (repo.git.trees.get(sha) ?? []);
+    const all = recursive ? [...this.#walk(repo, sha, '')] : (repo.git.trees.get(sha) ?? []);
+    const entries = recursive ? all.slice(0, this.#maxTreeEntries) : all;
     return {
       sha,
       url: `${api}/git/trees/${sha}`,
-      truncated: false,
+      truncated: entries.length < all.length,
       tree: entries.map((e) => ({
         path: e.path,
         mode: e.mode,

@@ -5,11 +5,21 @@
  * client changing.
  */
 export interface GitHubCredentials {
-  readonly kind: 'token' | 'app-installation';
-  authorization(): Promise<string>;
+  readonly kind: 'token' | 'app-installation' | 'anonymous';
+  /** The header's value, or null to send none (anonymous reads). */
+  authorization(): Promise<string | null>;
 }
 
 export function tokenCredentials(token: string): GitHubCredentials {
   const header = `Bearer ${token.trim()}`;
   return { kind: 'token', authorization: async () => header };
+}
+
+/**
+ * No `Authorization` header: GitHub serves public repositories' reads to anyone (at 60 requests
+ * an hour). The fixer's repository reader uses it in dry-run mode, where no GITHUB_TOKEN exists
+ * but localization must still read a public repository or the emulator (issue 9, item 1).
+ */
+export function anonymousCredentials(): GitHubCredentials {
+  return { kind: 'anonymous', authorization: async () => null };
 }

@@ -90,7 +90,9 @@ export class GitHubClient {
     });
     const credentials = options.credentials;
     this.#octokit.hook.before('request', async (request) => {
-      request.headers.authorization = await credentials.authorization();
+      const authorization = await credentials.authorization();
+      if (authorization === null) delete request.headers.authorization;
+      else request.headers.authorization = authorization;
     });
   }
 

@@ -1,0 +1,27 @@
+import { type HomeostatConfig, hasSecret } from '@homeostat/shared';
+import { anonymousCredentials, tokenCredentials } from './github-auth.ts';
+import { GitHubClient } from './github-client.ts';
+import type { RuntimeDeps } from './github-factory.ts';
+
+/**
+ * The GitHub client the fixer reads repositories with (issue 9, item 1). Reads need no write
+ * permission, so unlike `createGitHubGateway` there is no dry-run variant: with a GITHUB_TOKEN it
+ * authenticates (private repositories, 5,000 requests an hour), without one it reads anonymously,
+ * which serves a public repository or the emulator, so dry-run mode can still localize and
+ * propose fixes.
+ */
+export function createRepoReaderClient(
+  env: Pick<Env, 'GITHUB_TOKEN'>,
+  config: HomeostatConfig,
+  deps: RuntimeDeps,
+): GitHubClient {
+  return new GitHubClient({
+    baseUrl: config.github.apiBaseUrl,
+    credentials: hasSecret(env.GITHUB_TOKEN)
+      ? tokenCredentials(env.GITHUB_TOKEN)
+      : anonymousCredentials(),
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+    ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+  });
+}
