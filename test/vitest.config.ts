@@ -5,7 +5,8 @@ export default defineProject({
   test: {
     name: 'e2e',
     root: import.meta.dirname,
-    include: ['e2e/**/*.test.ts'],
+    // The GitHub emulator's Node side (HTTP server, webhook delivery, local CI) is tested here too.
+    include: ['e2e/**/*.test.ts', 'emulators/github/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

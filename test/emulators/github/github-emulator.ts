@@ -1,13 +1,17 @@
-import { fromBase64, GitStore, type TreeEntry, toBase64 } from './git-store.ts';
+import { type CommitObject, fromBase64, GitStore, type TreeEntry, toBase64 } from './git-store.ts';
 import {
   type AuthorAssociation,
+  annotationObject,
+  type CheckAnnotationState,
   type CheckRunState,
   type CheckSuiteState,
   type CommentState,
+  type CommitStatusState,
   checkRunObject,
   checkSuiteObject,
   commentObject,
   commitObject,
+  commitStatusObject,
   gitCommitObject,
   type IssueState,
   issueObject,
@@ -23,7 +27,22 @@ import {
   type Urls,
   type UserState,
   userObject,
+  type WorkflowState,
 } from './github-objects.ts';
+import {
+  checkRunWebhookObject,
+  type EmulatorEventListener,
+  installationObject,
+  organizationObject,
+  PUSH_COMMITS_LIMIT,
+  pushCommitObject,
+  pushRepositoryObject,
+  statusCommitObject,
+  type WebhookEventName,
+  workflowObject,
+  workflowRunObject,
+  ZERO_SHA,
+} from './webhook-payloads.ts';
 
 /**
  * An in-process GitHub REST API for tests: a `(Request) => Promise<Response>` handler that keeps
@@ -45,6 +64,8 @@ export interface EmulatorOptions {
   /** The account the token belongs to (acts on every write made through the API). */
   actor?: { login: string; type: 'User' | 'Bot' };
   now?: () => number;
+  /** The GitHub App installation webhook deliveries name (issue 10, item 7); default 1. */
+  installationId?: number;
   /**
    * Entries a recursive tree listing may hold before GitHub cuts it and says `truncated: true`
    * (GitHub's limit is 100,000 entries or 7 MB; a test sets a small one).
@@ -86,6 +107,7 @@ interface Repo {
   pulls: Map<number, PullState>;
   suites: Map<number, CheckSuiteState>;
   runs: Map<number, CheckRunState>;
+  statuses: CommitStatusState[];
   nextNumber: number;
 }
 
@@ -149,6 +171,101 @@ function labelNames(value: unknown): string[] {
   });
 }
 
+/** A check run's fields as the local CI sets them: the API's body, camel-cased. */
+export interface CheckRunInput {
+  status?: CheckRunState['status'];
+  conclusion?: NonNullable<CheckRunState['conclusion']>;
+  detailsUrl?: string;
+  externalId?: string;
+  output?: {
+    title: string;
+    summary: string;
+    text?: string;
+    annotations?: (Omit<CheckAnnotationState, 'title' | 'rawDetails'> & {
+      title?: string;
+      rawDetails?: string;
+    })[];
+  };
+}
+
+/** The GitHub Actions workflow a check run is a job of. */
+export interface WorkflowInput {
+  name: string;
+  /** e.g. .github/workflows/ci.yml */
+  path: string;
+  /** What triggered it: pull_request, push … */
+  event: string;
+}
+
+function checkRunBody(input: CheckRunInput): Record<string, unknown> {
+  const o = input.output;
+  return {
+    ...(input.status === undefined ? {} : { status: input.status }),
+    ...(input.conclusion === undefined ? {} : { conclusion: input.conclusion }),
+    ...(input.detailsUrl === undefined ? {} : { details_url: input.detailsUrl }),
+    ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    ...(o === undefined
+      ? {}
+      : {
+          output: {
+            title: o.title,
+            summary: o.summary,
+            ...(o.text === undefined ? {} : { text: o.text }),
+            ...(o.annotations === undefined
+              ? {}
+              : {
+                  annotations: o.annotations.map((a) => ({
+                    path: a.path,
+                    start_line: a.startLine,
+                    end_line: a.endLine,
+                    annotation_level: a.level,
+                    message: a.message,
+                    ...(a.title === undefined ? {} : { title: a.title }),
+                    ...(a.rawDetails === undefined ? {} : { raw_details: a.rawDetails }),
+                  })),
+                }),
+          },
+        }),
+  };
+}
+
+/** GitHub takes at most 50 annotations per create/update request (REST docs, "Create a check run"). */
+const MAX_ANNOTATIONS_PER_REQUEST = 50;
+
+function annotationsOf(output: Record<string, unknown>): CheckAnnotationState[] {
+  const raw = output.annotations;
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw) || raw.length > MAX_ANNOTATIONS_PER_REQUEST) {
+    throw invalid('CheckRun', 'output.annotations', 'invalid');
+  }
+  return raw.map((a: unknown) => {
+    const e = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
+    const path = str(e, 'path');
+    const message = str(e, 'message');
+    const level = str(e, 'annotation_level');
+    const start = e.start_line;
+    const end = e.end_line;
+    if (
+      path === undefined ||
+      message === undefined ||
+      typeof start !== 'number' ||
+      typeof end !== 'number' ||
+      (level !== 'notice' && level !== 'warning' && level !== 'failure')
+    ) {
+      throw invalid('CheckRun', 'output.annotations', 'invalid');
+    }
+    return {
+      path,
+      startLine: start,
+      endLine: end,
+      level,
+      message,
+      title: str(e, 'title') ?? null,
+      rawDetails: str(e, 'raw_details') ?? null,
+    };
+  });
+}
+
 export class GitHubEmulator {
   readonly urls: Urls;
   readonly #token: string | undefined;
@@ -159,6 +276,12 @@ export class GitHubEmulator {
   readonly #faults: Fault[] = [];
   readonly actor: UserState;
   readonly requests: LoggedRequest[] = [];
+  /** The GitHub Actions app: owner of the local CI's check runs (test/emulators/github/local-ci.ts). */
+  readonly actionsApp: UserState = { id: 15368, login: 'github-actions[bot]', type: 'Bot' };
+  readonly #listeners = new Set<EmulatorEventListener>();
+  readonly #humans = new Map<string, UserState>();
+  readonly #workflows = new Map<string, { id: number; runs: number }>();
+  readonly #installationId: number;
   #nextId = 1000;
   #rate = { limit: 5000, remaining: 5000, resetAt: 0 };
 
@@ -169,6 +292,7 @@ export class GitHubEmulator {
     };
     this.#token = options.token;
     this.#now = options.now ?? Date.now;
+    this.#installationId = options.installationId ?? 1;
     this.#maxTreeEntries = options.maxTreeEntries ?? 100_000;
     this.actor = {
       id: this.#id(),
@@ -199,10 +323,13 @@ export class GitHubEmulator {
       defaultBranch?: string;
       /** Text is stored as UTF-8; bytes as given (binary files). */
       files?: Record<string, string | Uint8Array>;
+      /** Git file modes other than 100644, by path: executables and symbolic links. */
+      modes?: Record<string, '100755' | '120000'>;
+      message?: string;
       /** A repository that already has issues: numbering continues from here (default 1). */
       firstIssueNumber?: number;
     } = {},
-  ): Promise<void> {
+  ): Promise<string> {
     const [owner = '', name = ''] = slug.split('/');
     const repo: Repo = {
       state: {
@@ -219,25 +346,27 @@ export class GitHubEmulator {
       pulls: new Map(),
       suites: new Map(),
       runs: new Map(),
+      statuses: [],
       nextNumber: options.firstIssueNumber ?? 1,
     };
     const files = new Map<string, TreeEntry>();
     for (const [path, content] of Object.entries(options.files ?? { 'README.md': `# ${name}\n` })) {
       const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
       const sha = await repo.git.putBlob(bytes);
-      files.set(path, { path, mode: '100644', type: 'blob', sha });
+      files.set(path, { path, mode: options.modes?.[path] ?? '100644', type: 'blob', sha });
     }
     const tree = await repo.git.buildTree(files);
     const author = { name: 'Octo Cat', email: 'octocat@example.com', date: this.#iso() };
     const commit = await repo.git.putCommit({
       tree,
       parents: [],
-      message: 'Initial commit',
+      message: options.message ?? 'Initial commit',
       author,
       committer: author,
     });
     repo.git.refs.set(`refs/heads/${repo.state.defaultBranch}`, commit.sha);
     this.#repos.set(slug.toLowerCase(), repo);
+    return commit.sha;
   }
 
   injectFault(fault: Fault): void {
@@ -276,19 +405,24 @@ export class GitHubEmulator {
 
   /** A person acting on the web UI: these change state without going through the client. */
   humanCloses(slug: string, number: number, login = 'octocat'): void {
+    const repo = this.#repo(slug);
     const issue = this.issue(slug, number);
     issue.state = 'closed';
     issue.stateReason = 'completed';
     issue.closedAt = this.#iso();
-    issue.closedBy = { id: this.#id(), login, type: 'User' };
+    issue.closedBy = this.#human(login);
+    this.#stateEvent(repo, issue, 'closed', issue.closedBy);
   }
 
-  humanLabels(slug: string, number: number, label: string): void {
+  humanLabels(slug: string, number: number, label: string, login = 'octocat'): void {
     const repo = this.#repo(slug);
-    this.#ensureLabels(repo, [label]);
+    const [created] = this.#ensureLabels(repo, [label]);
     const issue = this.issue(slug, number);
-    if (!issue.labels.some((l) => l.toLowerCase() === label.toLowerCase()))
+    if (!issue.labels.some((l) => l.toLowerCase() === label.toLowerCase())) {
       issue.labels.push(label);
+      if (created !== undefined)
+        this.#labelEvent(repo, issue, created, 'labeled', this.#human(login));
+    }
   }
 
   humanComments(
@@ -296,15 +430,469 @@ export class GitHubEmulator {
     number: number,
     body: string,
     association: AuthorAssociation = 'OWNER',
+    login = 'octocat',
   ): CommentState {
     const repo = this.#repo(slug);
-    return this.#comment(
-      repo,
-      number,
-      body,
-      { id: this.#id(), login: 'octocat', type: 'User' },
-      association,
+    return this.#comment(repo, number, body, this.#human(login), association);
+  }
+
+  /**
+   * A person pushes one commit to `branch` (created from the default branch when missing):
+   * `files` maps paths to new contents, `null` deletes. Fires `push` and, for an open pull
+   * request with that head, `pull_request.synchronize`. Returns the commit SHA.
+   */
+  async humanPushes(
+    slug: string,
+    branch: string,
+    files: Record<string, string | Uint8Array | null>,
+    options: { login?: string; message?: string } = {},
+  ): Promise<string> {
+    const repo = this.#repo(slug);
+    const user = this.#human(options.login ?? 'octocat');
+    const ref = `refs/heads/${branch}`;
+    const before = repo.git.refs.get(ref);
+    const parent = repo.git.commits.get(
+      before ?? repo.git.refs.get(`refs/heads/${repo.state.defaultBranch}`) ?? '',
     );
+    if (parent === undefined) throw new Error(`no branch to push on in ${slug}`);
+    const tree = repo.git.flatten(parent.tree);
+    for (const [path, content] of Object.entries(files)) {
+      if (content === null) {
+        tree.delete(path);
+        continue;
+      }
+      const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content;
+      const sha = await repo.git.putBlob(bytes);
+      tree.set(path, { path, mode: tree.get(path)?.mode ?? '100644', type: 'blob', sha });
+    }
+    const author = { name: user.login, email: this.#noreply(user), date: this.#iso() };
+    const commit = await repo.git.putCommit({
+      tree: await repo.git.buildTree(tree),
+      parents: [parent.sha],
+      message: options.message ?? `Update ${Object.keys(files).join(', ')}`,
+      author,
+      committer: author,
+    });
+    repo.git.refs.set(ref, commit.sha);
+    this.#pushEvent(repo, ref, before ?? ZERO_SHA, commit.sha, user, false);
+    return commit.sha;
+  }
+
+  /** A person opens a pull request on the web (the head branch must exist). */
+  humanOpensPr(
+    slug: string,
+    pr: { head: string; base?: string; title: string; body?: string; draft?: boolean },
+    login = 'octocat',
+  ): number {
+    const repo = this.#repo(slug);
+    const user = this.#human(login);
+    const base = pr.base ?? repo.state.defaultBranch;
+    if (!repo.git.refs.has(`refs/heads/${pr.head}`)) throw new Error(`no branch ${pr.head}`);
+    const issue = this.#newIssue(repo, pr.title, pr.body ?? null, [], true, user);
+    const pull: PullState = {
+      id: this.#id(),
+      number: issue.number,
+      head: pr.head,
+      base,
+      draft: pr.draft === true,
+      merged: false,
+      mergedAt: null,
+      mergedBy: null,
+      mergeCommitSha: null,
+    };
+    repo.pulls.set(pull.number, pull);
+    this.#pullEvent(repo, pull, 'opened', user);
+    return pull.number;
+  }
+
+  /** A person presses "Merge pull request" (whatever the checks say). Returns the merge SHA. */
+  async humanMerges(
+    slug: string,
+    number: number,
+    login = 'octocat',
+    method: 'merge' | 'squash' | 'rebase' = 'merge',
+  ): Promise<string> {
+    const repo = this.#repo(slug);
+    const { pull, issue } = this.#pullAndIssue(repo, number);
+    const merged = await this.#merge(repo, pull, issue, this.#human(login), {
+      merge_method: method,
+    });
+    return merged.sha;
+  }
+
+  /** A person closes a pull request without merging it. */
+  humanClosesPr(slug: string, number: number, login = 'octocat'): void {
+    const repo = this.#repo(slug);
+    const { pull, issue } = this.#pullAndIssue(repo, number);
+    if (issue.state !== 'open') return;
+    issue.state = 'closed';
+    issue.closedAt = this.#iso();
+    issue.closedBy = this.#human(login);
+    issue.updatedAt = issue.closedAt;
+    this.#pullEvent(repo, pull, 'closed', issue.closedBy);
+  }
+
+  /**
+   * A person presses "Ready for review" (GitHub's REST API has no such call: clients use the
+   * GraphQL `markPullRequestReadyForReview` mutation, which the emulator does not serve).
+   */
+  humanMarksReady(slug: string, number: number, login = 'octocat'): void {
+    const repo = this.#repo(slug);
+    const { pull } = this.#pullAndIssue(repo, number);
+    if (!pull.draft) return;
+    pull.draft = false;
+    this.#pullEvent(repo, pull, 'ready_for_review', this.#human(login));
+  }
+
+  // ---- webhooks and the CI's side of the checks API -------------------------------------------
+
+  /**
+   * Subscribes to what GitHub would send as webhooks when state changes through the API or a
+   * human action (issue 10, item 7). Listeners run synchronously inside the change, so they must
+   * only queue work (test/emulators/github/webhook-sender.ts, local-ci.ts). Returns unsubscribe.
+   */
+  onEvent(listener: EmulatorEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The repository's git objects and refs, for tests and the local CI (read, do not write). */
+  git(slug: string): GitStore {
+    return this.#repo(slug).git;
+  }
+
+  pull(slug: string, number: number): PullState & { headSha: string; state: 'open' | 'closed' } {
+    const repo = this.#repo(slug);
+    const { pull, issue } = this.#pullAndIssue(repo, number);
+    const headSha = repo.git.refs.get(`refs/heads/${pull.head}`) ?? pull.mergeCommitSha ?? '';
+    return { ...pull, headSha, state: issue.state };
+  }
+
+  /** Open pull requests whose head branch is `branch`. */
+  openPullsWithHead(slug: string, branch: string): number[] {
+    const repo = this.#repo(slug);
+    return [...repo.pulls.values()]
+      .filter((p) => p.head === branch && repo.issues.get(p.number)?.state === 'open')
+      .map((p) => p.number);
+  }
+
+  checkRuns(slug: string, headSha?: string): CheckRunState[] {
+    return [...this.#repo(slug).runs.values()].filter(
+      (r) => headSha === undefined || r.headSha === headSha,
+    );
+  }
+
+  commitStatuses(slug: string, sha?: string): CommitStatusState[] {
+    return this.#repo(slug).statuses.filter((st) => sha === undefined || st.sha === sha);
+  }
+
+  /**
+   * Creates a check run as `POST /check-runs` does, owned by `app` (default: the token's
+   * account), without going through the API: the local CI is GitHub itself, not a client, so it
+   * spends no rate limit and leaves no entry in `requests`. `workflow` makes the run a job of a
+   * GitHub Actions workflow run (one check suite per workflow run), which adds `workflow_run`
+   * deliveries.
+   */
+  createCheckRun(
+    slug: string,
+    input: CheckRunInput & { name: string; headSha: string; workflow?: WorkflowInput },
+    app: UserState = this.actor,
+  ): CheckRunState {
+    const repo = this.#repo(slug);
+    return this.#createRun(
+      repo,
+      { ...checkRunBody(input), name: input.name, head_sha: input.headSha },
+      app,
+      input.workflow,
+    );
+  }
+
+  /** Updates a check run as `PATCH /check-runs/{id}` does (annotations are appended). */
+  updateCheckRun(slug: string, id: number, input: CheckRunInput): CheckRunState {
+    const repo = this.#repo(slug);
+    const run = repo.runs.get(id);
+    if (run === undefined) throw new Error(`no check run ${id} in ${slug}`);
+    this.#updateRun(repo, run, checkRunBody(input));
+    return run;
+  }
+
+  /** Sets a commit status as `POST /statuses/{sha}` does, by `creator` (default the token's). */
+  setCommitStatus(
+    slug: string,
+    sha: string,
+    input: {
+      state: CommitStatusState['state'];
+      context?: string;
+      description?: string;
+      targetUrl?: string;
+    },
+    creator: UserState = this.actor,
+  ): CommitStatusState {
+    const repo = this.#repo(slug);
+    return this.#setStatus(
+      repo,
+      sha,
+      {
+        state: input.state,
+        context: input.context,
+        description: input.description,
+        target_url: input.targetUrl,
+      },
+      creator,
+    );
+  }
+
+  #human(login: string): UserState {
+    let user = this.#humans.get(login);
+    if (user === undefined) {
+      user = { id: this.#id(), login, type: 'User' };
+      this.#humans.set(login, user);
+    }
+    return user;
+  }
+
+  #noreply(user: UserState): string {
+    // GitHub writes `<id>+<login>@users.noreply.github.com`; a bot's `[bot]` suffix is left out
+    // because the description types the field as an email address.
+    return `${user.id}+${user.login.replace(/\[bot\]$/, '')}@users.noreply.github.com`;
+  }
+
+  #pullAndIssue(repo: Repo, number: number): { pull: PullState; issue: IssueState } {
+    const pull = repo.pulls.get(number);
+    const issue = repo.issues.get(number);
+    if (pull === undefined || issue === undefined) {
+      throw new Error(`no pull request #${number} in ${repoUrls(repo.state, this.urls).fullName}`);
+    }
+    return { pull, issue };
+  }
+
+  #emit(repo: Repo, name: WebhookEventName, payload: Record<string, unknown>, sender: UserState) {
+    if (this.#listeners.size === 0) return;
+    const owner = repo.state.owner;
+    const event = {
+      name,
+      repo: repoUrls(repo.state, this.urls).fullName,
+      payload: {
+        ...payload,
+        repository:
+          payload.repository ?? repositoryObject(repo.state, this.urls, this.#openIssues(repo)),
+        ...(owner.type === 'Organization'
+          ? { organization: organizationObject(owner, this.urls) }
+          : {}),
+        sender: userObject(sender, this.urls),
+        installation: installationObject(this.#installationId),
+      },
+    };
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #pullEvent(
+    repo: Repo,
+    pull: PullState,
+    action: string,
+    sender: UserState,
+    extra: Record<string, unknown> = {},
+  ): void {
+    this.#emit(
+      repo,
+      'pull_request',
+      { action, number: pull.number, pull_request: this.#pullJson(repo, pull), ...extra },
+      sender,
+    );
+  }
+
+  /** An issue or pull request closed or reopened: GitHub names the event after which it is. */
+  #stateEvent(repo: Repo, issue: IssueState, action: 'closed' | 'reopened', sender: UserState) {
+    const pull = repo.pulls.get(issue.number);
+    if (pull !== undefined) this.#pullEvent(repo, pull, action, sender);
+    else this.#emit(repo, 'issues', { action, issue: this.#issueJson(repo, issue) }, sender);
+  }
+
+  #labelEvent(
+    repo: Repo,
+    issue: IssueState,
+    label: LabelState,
+    action: 'labeled' | 'unlabeled',
+    sender: UserState,
+  ): void {
+    const extra = { label: labelObject(label, repo.state, this.urls) };
+    const pull = repo.pulls.get(issue.number);
+    if (pull !== undefined) this.#pullEvent(repo, pull, action, sender, extra);
+    else
+      this.#emit(repo, 'issues', { action, issue: this.#issueJson(repo, issue), ...extra }, sender);
+  }
+
+  /** Files a commit added, removed and modified against its first parent. */
+  #changes(repo: Repo, commit: CommitObject) {
+    const after = repo.git.flatten(commit.tree);
+    const parent = repo.git.commits.get(commit.parents[0] ?? '');
+    const before =
+      parent === undefined ? new Map<string, TreeEntry>() : repo.git.flatten(parent.tree);
+    return {
+      added: [...after.keys()].filter((p) => !before.has(p)),
+      removed: [...before.keys()].filter((p) => !after.has(p)),
+      modified: [...after]
+        .filter(([p, e]) => before.has(p) && before.get(p)?.sha !== e.sha)
+        .map(([p]) => p),
+    };
+  }
+
+  /**
+   * `push`, then `pull_request.synchronize` for every open pull request whose head moved. The
+   * commits listed are those `after` brought that `before` (or, for a new ref, any other ref)
+   * did not have, oldest first, at most 20 as GitHub lists them.
+   */
+  #pushEvent(
+    repo: Repo,
+    ref: string,
+    before: string,
+    after: string,
+    sender: UserState,
+    forced: boolean,
+  ): void {
+    const created = before === ZERO_SHA;
+    const deleted = after === ZERO_SHA;
+    const known = new Set<string>();
+    const roots = created
+      ? [...repo.git.refs].filter(([r]) => r !== ref).map(([, sha]) => sha)
+      : [before];
+    const stack = [...roots];
+    while (stack.length > 0) {
+      const sha = stack.pop();
+      if (sha === undefined || known.has(sha)) continue;
+      known.add(sha);
+      stack.push(...(repo.git.commits.get(sha)?.parents ?? []));
+    }
+    const fresh: CommitObject[] = [];
+    const walk = deleted ? [] : [after];
+    const seen = new Set<string>();
+    while (walk.length > 0) {
+      const sha = walk.shift();
+      const commit = sha === undefined ? undefined : repo.git.commits.get(sha);
+      if (commit === undefined || seen.has(commit.sha) || known.has(commit.sha)) continue;
+      seen.add(commit.sha);
+      fresh.push(commit);
+      walk.push(...commit.parents);
+    }
+    const commits = fresh.reverse().slice(-PUSH_COMMITS_LIMIT);
+    const head = deleted ? undefined : repo.git.commits.get(after);
+    const { html } = repoUrls(repo.state, this.urls);
+    const short = ref.replace(/^refs\/(heads|tags)\//, '');
+    this.#emit(
+      repo,
+      'push',
+      {
+        ref,
+        before,
+        after,
+        created,
+        deleted,
+        forced,
+        base_ref: null,
+        compare: created
+          ? `${html}/compare/${short}`
+          : `${html}/compare/${before.slice(0, 12)}...${after.slice(0, 12)}`,
+        commits: commits.map((c) =>
+          pushCommitObject(c, repo.state, this.urls, this.#changes(repo, c), true),
+        ),
+        head_commit:
+          head === undefined
+            ? null
+            : pushCommitObject(head, repo.state, this.urls, this.#changes(repo, head), true),
+        repository: pushRepositoryObject(repo.state, this.urls, this.#openIssues(repo)),
+        pusher: { name: sender.login, email: this.#noreply(sender) },
+      },
+      sender,
+    );
+    if (deleted || !ref.startsWith('refs/heads/')) return;
+    for (const pull of repo.pulls.values()) {
+      if (`refs/heads/${pull.head}` === ref && repo.issues.get(pull.number)?.state === 'open') {
+        this.#pullEvent(repo, pull, 'synchronize', sender, { before, after });
+      }
+    }
+  }
+
+  #checkRunEvent(repo: Repo, run: CheckRunState, action: 'created' | 'completed'): void {
+    const suite = repo.suites.get(run.suiteId);
+    if (suite === undefined) return;
+    const app = run.app ?? this.actor;
+    this.#emit(
+      repo,
+      'check_run',
+      {
+        action,
+        check_run: checkRunWebhookObject(
+          run,
+          suite,
+          this.#suiteRuns(repo, suite),
+          repo.git.commits.get(suite.headSha),
+          repo.state,
+          app,
+          this.#pullsForSha(repo, run.headSha),
+          this.urls,
+          this.#openIssues(repo),
+        ),
+      },
+      app,
+    );
+  }
+
+  #suiteRuns(repo: Repo, suite: CheckSuiteState): CheckRunState[] {
+    return [...repo.runs.values()].filter((r) => r.suiteId === suite.id);
+  }
+
+  #workflowRunEvent(repo: Repo, suite: CheckSuiteState, action: 'requested' | 'completed') {
+    const workflow = suite.workflow;
+    if (workflow === undefined) return;
+    const app = suite.app ?? this.actor;
+    this.#emit(
+      repo,
+      'workflow_run',
+      {
+        action,
+        workflow: workflowObject(workflow, repo.state, this.urls, repo.state.createdAt),
+        workflow_run: workflowRunObject(
+          { ...suite, workflow },
+          this.#suiteRuns(repo, suite),
+          repo.git.commits.get(suite.headSha),
+          repo.state,
+          app,
+          this.#pullsForSha(repo, suite.headSha),
+          this.urls,
+          this.#openIssues(repo),
+        ),
+      },
+      app,
+    );
+  }
+
+  /** `check_run.completed`, then the suite's (and workflow run's) completion once all are done. */
+  #runCompleted(repo: Repo, run: CheckRunState): void {
+    this.#checkRunEvent(repo, run, 'completed');
+    const suite = repo.suites.get(run.suiteId);
+    if (suite === undefined) return;
+    const runs = this.#suiteRuns(repo, suite);
+    if (!runs.every((r) => r.status === 'completed')) return;
+    const app = suite.app ?? this.actor;
+    this.#emit(
+      repo,
+      'check_suite',
+      {
+        action: 'completed',
+        check_suite: checkSuiteObject(
+          suite,
+          runs,
+          repo.git.commits.get(suite.headSha),
+          repo.state,
+          app,
+          this.#pullsForSha(repo, suite.headSha),
+          this.urls,
+          this.#openIssues(repo),
+        ),
+      },
+      app,
+    );
+    this.#workflowRunEvent(repo, suite, 'completed');
   }
 
   // ---- request handling -----------------------------------------------------------------------
@@ -504,6 +1092,7 @@ export class GitHubEmulator {
     body: string | null,
     labels: string[],
     pull: boolean,
+    user: UserState = this.actor,
   ): IssueState {
     const now = this.#iso();
     const issue: IssueState = {
@@ -514,7 +1103,7 @@ export class GitHubEmulator {
       state: 'open',
       stateReason: null,
       labels: this.#ensureLabels(repo, labels).map((l) => l.name),
-      user: this.actor,
+      user,
       closedBy: null,
       locked: false,
       comments: 0,
@@ -548,6 +1137,16 @@ export class GitHubEmulator {
     repo.comments.set(comment.id, comment);
     issue.comments++;
     issue.updatedAt = now;
+    this.#emit(
+      repo,
+      'issue_comment',
+      {
+        action: 'created',
+        issue: this.#issueJson(repo, issue),
+        comment: commentObject(comment, repo.state, this.urls),
+      },
+      user,
+    );
     return comment;
   }
 
@@ -574,8 +1173,19 @@ export class GitHubEmulator {
     });
   }
 
-  #suiteFor(repo: Repo, headSha: string): CheckSuiteState {
-    const existing = [...repo.suites.values()].find((s) => s.headSha === headSha);
+  /** GitHub keeps one suite per app and head SHA; for Actions, one per workflow run. */
+  #suiteFor(
+    repo: Repo,
+    headSha: string,
+    app: UserState = this.actor,
+    workflow?: WorkflowInput,
+  ): CheckSuiteState {
+    const existing = [...repo.suites.values()].find(
+      (s) =>
+        s.headSha === headSha &&
+        (s.app ?? this.actor).id === app.id &&
+        s.workflow?.path === workflow?.path,
+    );
     if (existing !== undefined) return existing;
     const branch = [...repo.git.refs].find(([, sha]) => sha === headSha)?.[0];
     const suite: CheckSuiteState = {
@@ -584,8 +1194,25 @@ export class GitHubEmulator {
       headBranch: branch?.replace(/^refs\/heads\//, '') ?? null,
       createdAt: this.#iso(),
       updatedAt: this.#iso(),
+      app,
     };
+    if (workflow !== undefined) {
+      const key = `${repo.state.id}:${workflow.path}`;
+      const known = this.#workflows.get(key) ?? { id: this.#id(), runs: 0 };
+      known.runs++;
+      this.#workflows.set(key, known);
+      suite.workflow = {
+        id: known.id,
+        name: workflow.name,
+        path: workflow.path,
+        runId: this.#id(),
+        runNumber: known.runs,
+        event: workflow.event,
+        runStartedAt: suite.createdAt,
+      } satisfies WorkflowState;
+    }
     repo.suites.set(suite.id, suite);
+    this.#workflowRunEvent(repo, suite, 'requested');
     return suite;
   }
 
@@ -617,6 +1244,15 @@ export class GitHubEmulator {
         labelNames(body.labels),
         false,
       );
+      this.#emit(
+        repo,
+        'issues',
+        { action: 'opened', issue: this.#issueJson(repo, issue) },
+        this.actor,
+      );
+      for (const label of this.#labelsOf(repo, issue)) {
+        this.#labelEvent(repo, issue, label, 'labeled', this.actor);
+      }
       return json(201, this.#issueJson(repo, issue));
     });
     this.#route('GET', `${R}/issues`, (ctx) => {
@@ -649,6 +1285,8 @@ export class GitHubEmulator {
       if (typeof body.title === 'string' || typeof body.title === 'number')
         issue.title = String(body.title);
       if ('body' in body) issue.body = str(body, 'body') ?? null;
+      const labelsBefore = this.#labelsOf(repo, issue);
+      const stateBefore = issue.state;
       if (Array.isArray(body.labels)) {
         issue.labels = this.#ensureLabels(repo, labelNames(body.labels)).map((l) => l.name);
       }
@@ -665,6 +1303,16 @@ export class GitHubEmulator {
         issue.stateReason = 'reopened';
       }
       issue.updatedAt = this.#iso();
+      const labelsAfter = this.#labelsOf(repo, issue);
+      for (const label of labelsAfter.filter((l) => !labelsBefore.includes(l))) {
+        this.#labelEvent(repo, issue, label, 'labeled', this.actor);
+      }
+      for (const label of labelsBefore.filter((l) => !labelsAfter.includes(l))) {
+        this.#labelEvent(repo, issue, label, 'unlabeled', this.actor);
+      }
+      if (issue.state !== stateBefore) {
+        this.#stateEvent(repo, issue, issue.state === 'closed' ? 'closed' : 'reopened', this.actor);
+      }
       return json(200, this.#issueJson(repo, issue));
     });
 
@@ -726,12 +1374,15 @@ export class GitHubEmulator {
     });
     this.#route('POST', `${R}/issues/{issue_number}/labels`, ({ repo, params, body }) => {
       const issue = this.#getIssue(repo, params.issue_number);
+      const added: LabelState[] = [];
       for (const label of this.#ensureLabels(repo, labelNames(body))) {
         if (!issue.labels.some((l) => l.toLowerCase() === label.name.toLowerCase())) {
           issue.labels.push(label.name);
+          added.push(label);
         }
       }
       issue.updatedAt = this.#iso();
+      for (const label of added) this.#labelEvent(repo, issue, label, 'labeled', this.actor);
       return json(
         200,
         this.#labelsOf(repo, issue).map((l) => labelObject(l, repo.state, this.urls)),
@@ -749,6 +1400,8 @@ export class GitHubEmulator {
       }
       issue.labels = issue.labels.filter((l) => l.toLowerCase() !== name);
       issue.updatedAt = this.#iso();
+      const removed = repo.labels.get(name);
+      if (removed !== undefined) this.#labelEvent(repo, issue, removed, 'unlabeled', this.actor);
       return json(
         200,
         this.#labelsOf(repo, issue).map((l) => labelObject(l, repo.state, this.urls)),
@@ -807,6 +1460,7 @@ export class GitHubEmulator {
       if (repo.git.refs.has(ref))
         throw invalid('Reference', 'ref', 'already_exists', 'Reference already exists');
       repo.git.refs.set(ref, sha);
+      this.#pushEvent(repo, ref, ZERO_SHA, sha, this.actor, false);
       return json(201, refObject(ref, sha, repo.state, this.urls));
     });
     this.#route('PATCH', `${R}/git/refs/{ref}`, ({ repo, params, body }) => {
@@ -820,12 +1474,17 @@ export class GitHubEmulator {
       if (body.force !== true && !repo.git.isAncestor(current, sha)) {
         throw invalid('Reference', 'sha', 'invalid', 'Update is not a fast forward');
       }
+      const forced = !repo.git.isAncestor(current, sha);
       repo.git.refs.set(ref, sha);
+      if (sha !== current) this.#pushEvent(repo, ref, current, sha, this.actor, forced);
       return json(200, refObject(ref, sha, repo.state, this.urls));
     });
     this.#route('DELETE', `${R}/git/refs/{ref}`, ({ repo, params }) => {
-      if (!repo.git.refs.delete(`refs/${params.ref}`))
+      const ref = `refs/${params.ref}`;
+      const before = repo.git.refs.get(ref);
+      if (before === undefined || !repo.git.refs.delete(ref))
         throw invalid('Reference', 'ref', 'invalid', 'Reference does not exist');
+      this.#pushEvent(repo, ref, before, ZERO_SHA, this.actor, false);
       return new Response(null, { status: 204 });
     });
     this.#route('POST', `${R}/git/blobs`, async ({ repo, body }) => {
@@ -951,6 +1610,7 @@ export class GitHubEmulator {
         mergeCommitSha: null,
       };
       repo.pulls.set(pull.number, pull);
+      this.#pullEvent(repo, pull, 'opened', this.actor);
       return json(201, this.#pullJson(repo, pull));
     });
     this.#route('GET', `${R}/pulls`, (ctx) => {
@@ -983,6 +1643,7 @@ export class GitHubEmulator {
       if (typeof body.title === 'string') issue.title = body.title;
       if (typeof body.body === 'string') issue.body = body.body;
       if (typeof body.base === 'string') pull.base = body.base;
+      const stateBefore = issue.state;
       if (body.state === 'closed' && issue.state === 'open') {
         issue.state = 'closed';
         issue.closedAt = this.#iso();
@@ -993,6 +1654,9 @@ export class GitHubEmulator {
         issue.closedBy = null;
       }
       issue.updatedAt = this.#iso();
+      if (issue.state !== stateBefore) {
+        this.#pullEvent(repo, pull, issue.state === 'closed' ? 'closed' : 'reopened', this.actor);
+      }
       return json(200, this.#pullJson(repo, pull));
     });
     this.#route('GET', `${R}/pulls/{pull_number}/merge`, ({ repo, params }) => {
@@ -1004,44 +1668,7 @@ export class GitHubEmulator {
       const pull = repo.pulls.get(Number(params.pull_number));
       const issue = repo.issues.get(Number(params.pull_number));
       if (pull === undefined || issue === undefined) throw notFound();
-      const headSha = repo.git.refs.get(`refs/heads/${pull.head}`) ?? '';
-      const baseSha = repo.git.refs.get(`refs/heads/${pull.base}`) ?? '';
-      if (pull.merged || issue.state !== 'open') {
-        throw new HttpError(405, {
-          message: 'Pull Request is not mergeable',
-          documentation_url: DOCS,
-          status: '405',
-        });
-      }
-      const expected = str(body, 'sha');
-      if (expected !== undefined && expected !== headSha) {
-        throw new HttpError(409, {
-          message: 'Head branch was modified. Review and try the merge again.',
-          documentation_url: DOCS,
-          status: '409',
-        });
-      }
-      const head = repo.git.commits.get(headSha);
-      if (head === undefined) throw notFound();
-      const method = str(body, 'merge_method') ?? 'merge';
-      const author = { name: this.actor.login, email: 'noreply@github.com', date: this.#iso() };
-      // The emulator does not three-way merge: the result carries the head's tree, which is
-      // what GitHub produces whenever the base has not moved since the branch was cut.
-      const merged = await repo.git.putCommit({
-        tree: head.tree,
-        parents: method === 'merge' ? [baseSha, headSha] : [baseSha],
-        message: str(body, 'commit_title') ?? `Merge pull request #${pull.number}`,
-        author,
-        committer: author,
-      });
-      repo.git.refs.set(`refs/heads/${pull.base}`, merged.sha);
-      pull.merged = true;
-      pull.mergedAt = this.#iso();
-      pull.mergedBy = this.actor;
-      pull.mergeCommitSha = merged.sha;
-      issue.state = 'closed';
-      issue.closedAt = pull.mergedAt;
-      issue.closedBy = this.actor;
+      const merged = await this.#merge(repo, pull, issue, this.actor, body);
       return json(200, {
         sha: merged.sha,
         merged: true,
@@ -1064,79 +1691,62 @@ export class GitHubEmulator {
         committer: author,
       });
       repo.git.refs.set(`refs/heads/${base}`, merged.sha);
+      this.#pushEvent(repo, `refs/heads/${base}`, baseSha, merged.sha, this.actor, false);
       return json(201, commitObject(merged, repo.state, this.urls));
     });
 
     // Checks
     this.#route('POST', `${R}/check-runs`, ({ repo, body }) => {
-      const name = str(body, 'name');
-      const headSha = str(body, 'head_sha');
-      if (name === undefined) throw invalid('CheckRun', 'name', 'missing_field');
-      if (headSha === undefined || !repo.git.commits.has(headSha))
-        throw invalid('CheckRun', 'head_sha', 'invalid');
-      const suite = this.#suiteFor(repo, headSha);
-      const conclusion = (str(body, 'conclusion') ?? null) as CheckRunState['conclusion'];
-      const status =
-        conclusion === null
-          ? ((str(body, 'status') ?? 'queued') as CheckRunState['status'])
-          : 'completed';
-      const output = (body.output ?? {}) as Record<string, unknown>;
-      const run: CheckRunState = {
-        id: this.#id(),
-        suiteId: suite.id,
-        name,
-        headSha,
-        status,
-        conclusion,
-        startedAt: str(body, 'started_at') ?? this.#iso(),
-        completedAt: status === 'completed' ? (str(body, 'completed_at') ?? this.#iso()) : null,
-        externalId: str(body, 'external_id') ?? null,
-        detailsUrl: str(body, 'details_url') ?? null,
-        title: str(output, 'title') ?? null,
-        summary: str(output, 'summary') ?? null,
-      };
-      repo.runs.set(run.id, run);
-      suite.updatedAt = this.#iso();
-      return json(
-        201,
-        checkRunObject(run, repo.state, this.actor, this.#pullsForSha(repo, headSha), this.urls),
-      );
+      const run = this.#createRun(repo, body, this.actor);
+      return json(201, this.#runJson(repo, run));
     });
     this.#route('GET', `${R}/check-runs/{check_run_id}`, ({ repo, params }) => {
       const run = repo.runs.get(Number(params.check_run_id));
       if (run === undefined) throw notFound();
-      return json(
-        200,
-        checkRunObject(
-          run,
-          repo.state,
-          this.actor,
-          this.#pullsForSha(repo, run.headSha),
-          this.urls,
-        ),
-      );
+      return json(200, this.#runJson(repo, run));
+    });
+    this.#route('GET', `${R}/check-runs/{check_run_id}/annotations`, (ctx) => {
+      const run = ctx.repo.runs.get(Number(ctx.params.check_run_id));
+      if (run === undefined) throw notFound();
+      return this.#page(ctx, (run.annotations ?? []).map(annotationObject));
     });
     this.#route('PATCH', `${R}/check-runs/{check_run_id}`, ({ repo, params, body }) => {
       const run = repo.runs.get(Number(params.check_run_id));
       if (run === undefined) throw notFound();
-      const conclusion = str(body, 'conclusion') as CheckRunState['conclusion'] | undefined;
-      const status = str(body, 'status') as CheckRunState['status'] | undefined;
-      if (status !== undefined) run.status = status;
-      if (conclusion !== undefined) {
-        run.conclusion = conclusion;
-        run.status = 'completed';
-        run.completedAt = str(body, 'completed_at') ?? this.#iso();
-      }
-      return json(
-        200,
-        checkRunObject(
-          run,
+      this.#updateRun(repo, run, body);
+      return json(200, this.#runJson(repo, run));
+    });
+    this.#route('POST', `${R}/statuses/{sha}`, ({ repo, params, body }) =>
+      json(
+        201,
+        commitStatusObject(
+          this.#setStatus(repo, params.sha ?? '', body, this.actor),
           repo.state,
-          this.actor,
-          this.#pullsForSha(repo, run.headSha),
           this.urls,
         ),
-      );
+      ),
+    );
+    this.#route('GET', `${R}/commits/{ref}/status`, ({ repo, params }) => {
+      const commit = repo.git.resolve(params.ref ?? '');
+      if (commit === undefined) throw notFound();
+      const latest = new Map<string, CommitStatusState>();
+      for (const st of repo.statuses) if (st.sha === commit.sha) latest.set(st.context, st);
+      const statuses = [...latest.values()];
+      const state = statuses.some((st) => st.state === 'failure' || st.state === 'error')
+        ? 'failure'
+        : statuses.length === 0 || statuses.some((st) => st.state === 'pending')
+          ? 'pending'
+          : 'success';
+      const { api } = repoUrls(repo.state, this.urls);
+      return json(200, {
+        state,
+        statuses: statuses.map((st) => commitStatusObject(st, repo.state, this.urls)),
+        sha: commit.sha,
+        total_count: statuses.length,
+        repository: repositoryObject(repo.state, this.urls, this.#openIssues(repo)),
+        commit_url: `${api}/commits/${commit.sha}`,
+        url: `${api}/commits/${commit.sha}/status`,
+      });
     });
     this.#route('GET', `${R}/commits/{ref}/check-runs`, ({ repo, params, query }) => {
       const sha = repo.git.resolve(params.ref ?? '')?.sha ?? params.ref;
@@ -1146,9 +1756,7 @@ export class GitHubEmulator {
       );
       return json(200, {
         total_count: runs.length,
-        check_runs: runs.map((r) =>
-          checkRunObject(r, repo.state, this.actor, this.#pullsForSha(repo, r.headSha), this.urls),
-        ),
+        check_runs: runs.map((r) => this.#runJson(repo, r)),
       });
     });
     this.#route('GET', `${R}/commits/{ref}/check-suites`, ({ repo, params }) => {
@@ -1162,7 +1770,7 @@ export class GitHubEmulator {
             [...repo.runs.values()].filter((r) => r.suiteId === s.id),
             repo.git.commits.get(s.headSha),
             repo.state,
-            this.actor,
+            s.app ?? this.actor,
             this.#pullsForSha(repo, s.headSha),
             this.urls,
             this.#openIssues(repo),
@@ -1170,6 +1778,189 @@ export class GitHubEmulator {
         ),
       });
     });
+  }
+
+  /** `POST /check-runs`: fires `check_run.created` (and `completed` when created completed). */
+  #createRun(
+    repo: Repo,
+    body: Record<string, unknown>,
+    app: UserState,
+    workflow?: WorkflowInput,
+  ): CheckRunState {
+    const name = str(body, 'name');
+    const headSha = str(body, 'head_sha');
+    if (name === undefined) throw invalid('CheckRun', 'name', 'missing_field');
+    if (headSha === undefined || !repo.git.commits.has(headSha))
+      throw invalid('CheckRun', 'head_sha', 'invalid');
+    const output = (body.output ?? {}) as Record<string, unknown>;
+    const annotations = annotationsOf(output);
+    const suite = this.#suiteFor(repo, headSha, app, workflow);
+    const conclusion = (str(body, 'conclusion') ?? null) as CheckRunState['conclusion'];
+    const status =
+      conclusion === null
+        ? ((str(body, 'status') ?? 'queued') as CheckRunState['status'])
+        : 'completed';
+    const run: CheckRunState = {
+      id: this.#id(),
+      suiteId: suite.id,
+      name,
+      headSha,
+      status,
+      conclusion,
+      startedAt: str(body, 'started_at') ?? this.#iso(),
+      completedAt: status === 'completed' ? (str(body, 'completed_at') ?? this.#iso()) : null,
+      externalId: str(body, 'external_id') ?? null,
+      detailsUrl: str(body, 'details_url') ?? null,
+      title: str(output, 'title') ?? null,
+      summary: str(output, 'summary') ?? null,
+      text: str(output, 'text') ?? null,
+      annotations,
+      app,
+    };
+    repo.runs.set(run.id, run);
+    suite.updatedAt = this.#iso();
+    this.#checkRunEvent(repo, run, 'created');
+    if (run.status === 'completed') this.#runCompleted(repo, run);
+    return run;
+  }
+
+  /** `PATCH /check-runs/{id}`: output replaced, annotations appended, completion announced. */
+  #updateRun(repo: Repo, run: CheckRunState, body: Record<string, unknown>): void {
+    const wasCompleted = run.status === 'completed';
+    const conclusion = str(body, 'conclusion') as CheckRunState['conclusion'] | undefined;
+    const status = str(body, 'status') as CheckRunState['status'] | undefined;
+    const output = body.output as Record<string, unknown> | undefined;
+    if (output !== undefined) {
+      const annotations = annotationsOf(output);
+      run.title = str(output, 'title') ?? run.title;
+      run.summary = str(output, 'summary') ?? run.summary;
+      if ('text' in output) run.text = str(output, 'text') ?? null;
+      run.annotations = [...(run.annotations ?? []), ...annotations];
+    }
+    if (typeof body.details_url === 'string') run.detailsUrl = body.details_url;
+    if (status !== undefined) run.status = status;
+    if (conclusion !== undefined) {
+      run.conclusion = conclusion;
+      run.status = 'completed';
+      run.completedAt = str(body, 'completed_at') ?? this.#iso();
+    }
+    const suite = repo.suites.get(run.suiteId);
+    if (suite !== undefined) suite.updatedAt = this.#iso();
+    if (!wasCompleted && run.status === 'completed') this.#runCompleted(repo, run);
+  }
+
+  #runJson(repo: Repo, run: CheckRunState) {
+    return checkRunObject(
+      run,
+      repo.state,
+      run.app ?? this.actor,
+      this.#pullsForSha(repo, run.headSha),
+      this.urls,
+    );
+  }
+
+  #setStatus(
+    repo: Repo,
+    sha: string,
+    body: Record<string, unknown>,
+    creator: UserState,
+  ): CommitStatusState {
+    const commit = repo.git.commits.get(sha);
+    if (commit === undefined) throw invalid('Status', 'sha', 'invalid', 'No commit found for SHA');
+    const state = str(body, 'state');
+    if (state !== 'error' && state !== 'failure' && state !== 'pending' && state !== 'success') {
+      throw invalid('Status', 'state', 'invalid');
+    }
+    const now = this.#iso();
+    const status: CommitStatusState = {
+      id: this.#id(),
+      sha,
+      state,
+      context: str(body, 'context') ?? 'default',
+      description: str(body, 'description') ?? null,
+      targetUrl: str(body, 'target_url') ?? null,
+      creator,
+      createdAt: now,
+      updatedAt: now,
+    };
+    repo.statuses.push(status);
+    const { api, fullName } = repoUrls(repo.state, this.urls);
+    this.#emit(
+      repo,
+      'status',
+      {
+        id: status.id,
+        sha,
+        name: fullName,
+        target_url: status.targetUrl,
+        context: status.context,
+        description: status.description,
+        state,
+        commit: statusCommitObject(commit, repo.state, this.urls, null),
+        branches: [...repo.git.refs]
+          .filter(([ref, head]) => ref.startsWith('refs/heads/') && head === sha)
+          .map(([ref]) => ({
+            name: ref.slice('refs/heads/'.length),
+            commit: { sha, url: `${api}/commits/${sha}` },
+            protected: false,
+          })),
+        created_at: now,
+        updated_at: now,
+      },
+      creator,
+    );
+    return status;
+  }
+
+  /** Merges as `PUT /pulls/{n}/merge` does, by `by`; fires `pull_request.closed` and `push`. */
+  async #merge(
+    repo: Repo,
+    pull: PullState,
+    issue: IssueState,
+    by: UserState,
+    body: Record<string, unknown>,
+  ): Promise<CommitObject> {
+    const headSha = repo.git.refs.get(`refs/heads/${pull.head}`) ?? '';
+    const baseSha = repo.git.refs.get(`refs/heads/${pull.base}`) ?? '';
+    if (pull.merged || issue.state !== 'open') {
+      throw new HttpError(405, {
+        message: 'Pull Request is not mergeable',
+        documentation_url: DOCS,
+        status: '405',
+      });
+    }
+    const expected = str(body, 'sha');
+    if (expected !== undefined && expected !== headSha) {
+      throw new HttpError(409, {
+        message: 'Head branch was modified. Review and try the merge again.',
+        documentation_url: DOCS,
+        status: '409',
+      });
+    }
+    const head = repo.git.commits.get(headSha);
+    if (head === undefined) throw notFound();
+    const method = str(body, 'merge_method') ?? 'merge';
+    const author = { name: by.login, email: 'noreply@github.com', date: this.#iso() };
+    // The emulator does not three-way merge: the result carries the head's tree, which is
+    // what GitHub produces whenever the base has not moved since the branch was cut.
+    const merged = await repo.git.putCommit({
+      tree: head.tree,
+      parents: method === 'merge' ? [baseSha, headSha] : [baseSha],
+      message: str(body, 'commit_title') ?? `Merge pull request #${pull.number}`,
+      author,
+      committer: author,
+    });
+    repo.git.refs.set(`refs/heads/${pull.base}`, merged.sha);
+    pull.merged = true;
+    pull.mergedAt = this.#iso();
+    pull.mergedBy = by;
+    pull.mergeCommitSha = merged.sha;
+    issue.state = 'closed';
+    issue.closedAt = pull.mergedAt;
+    issue.closedBy = by;
+    this.#pullEvent(repo, pull, 'closed', by);
+    this.#pushEvent(repo, `refs/heads/${pull.base}`, baseSha, merged.sha, by, false);
+    return merged;
   }
 
   #treeJson(repo: Repo, sha: string, recursive: boolean) {

@@ -99,6 +99,44 @@ export interface CheckRunState {
   detailsUrl: string | null;
   title: string | null;
   summary: string | null;
+  text?: string | null;
+  /** Appended by every create/update that sends `output.annotations`, as GitHub does. */
+  annotations?: CheckAnnotationState[];
+  /** The app that owns the run (default: the token's account); the local CI is github-actions. */
+  app?: UserState;
+}
+
+export interface CheckAnnotationState {
+  path: string;
+  startLine: number;
+  endLine: number;
+  level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title: string | null;
+  rawDetails: string | null;
+}
+
+/** A GitHub Actions workflow run, which GitHub models as one check suite of the Actions app. */
+export interface WorkflowState {
+  id: number;
+  name: string;
+  path: string;
+  runId: number;
+  runNumber: number;
+  event: string;
+  runStartedAt: string;
+}
+
+export interface CommitStatusState {
+  id: number;
+  sha: string;
+  state: 'error' | 'failure' | 'pending' | 'success';
+  context: string;
+  description: string | null;
+  targetUrl: string | null;
+  creator: UserState;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface CheckSuiteState {
@@ -107,6 +145,8 @@ export interface CheckSuiteState {
   headBranch: string | null;
   createdAt: string;
   updatedAt: string;
+  app?: UserState;
+  workflow?: WorkflowState;
 }
 
 export interface RepoState {
@@ -522,14 +562,45 @@ export function checkRunObject(
     output: {
       title: c.title,
       summary: c.summary,
-      text: null,
-      annotations_count: 0,
+      text: c.text ?? null,
+      annotations_count: c.annotations?.length ?? 0,
       annotations_url: `${api}/check-runs/${c.id}/annotations`,
     },
     name: c.name,
     check_suite: { id: c.suiteId },
     app: appObject(app, urls),
     pull_requests: pulls.map((p) => pullMinimal(p.pull, r, p.headSha, p.baseSha, urls)),
+  };
+}
+
+export function annotationObject(a: CheckAnnotationState) {
+  return {
+    path: a.path,
+    start_line: a.startLine,
+    end_line: a.endLine,
+    start_column: null,
+    end_column: null,
+    annotation_level: a.level,
+    title: a.title,
+    message: a.message,
+    raw_details: a.rawDetails,
+    blob_href: '',
+  };
+}
+
+export function commitStatusObject(s: CommitStatusState, r: RepoState, urls: Urls) {
+  return {
+    url: `${repoUrls(r, urls).api}/statuses/${s.sha}`,
+    avatar_url: null,
+    id: s.id,
+    node_id: nodeId('StatusContext', s.id),
+    state: s.state,
+    description: s.description,
+    target_url: s.targetUrl,
+    context: s.context,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+    creator: userObject(s.creator, urls),
   };
 }
 

@@ -21,7 +21,8 @@ const EMULATED_PATH = [
   /^\/repos\/\{owner\}\/\{repo\}\/pulls(\/\{pull_number\}(\/merge)?)?$/,
   /^\/repos\/\{owner\}\/\{repo\}\/merges$/,
   /^\/repos\/\{owner\}\/\{repo\}\/check-(runs|suites)(\/|$)/,
-  /^\/repos\/\{owner\}\/\{repo\}\/commits\/\{ref\}\/check-(runs|suites)$/,
+  /^\/repos\/\{owner\}\/\{repo\}\/commits\/\{ref\}\/(check-runs|check-suites|status)$/,
+  /^\/repos\/\{owner\}\/\{repo\}\/statuses\/\{sha\}$/,
   /^\/search\/issues$/,
 ];
 
