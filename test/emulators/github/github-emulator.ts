@@ -195,6 +195,10 @@ export interface WorkflowInput {
   path: string;
   /** What triggered it: pull_request, push … */
   event: string;
+  /** Who triggered it; default the app. */
+  actor?: UserState;
+  /** Default: the head commit's first line. */
+  displayTitle?: string;
 }
 
 function checkRunBody(input: CheckRunInput): Record<string, unknown> {
@@ -1076,7 +1080,9 @@ export class GitHubEmulator {
       repo.state,
       this.#labelsOf(repo, issue),
       this.urls,
-      issue.pullRequest ? { pullRequest: { mergedAt: pull?.mergedAt ?? null } } : {},
+      issue.pullRequest
+        ? { pullRequest: { mergedAt: pull?.mergedAt ?? null, draft: pull?.draft ?? false } }
+        : {},
     );
   }
 
@@ -1209,6 +1215,11 @@ export class GitHubEmulator {
         runNumber: known.runs,
         event: workflow.event,
         runStartedAt: suite.createdAt,
+        actor: workflow.actor ?? app,
+        displayTitle:
+          workflow.displayTitle ??
+          repo.git.commits.get(headSha)?.message.split('\n')[0] ??
+          workflow.name,
       } satisfies WorkflowState;
     }
     repo.suites.set(suite.id, suite);
@@ -1659,6 +1670,32 @@ export class GitHubEmulator {
       }
       return json(200, this.#pullJson(repo, pull));
     });
+    this.#route(
+      'POST',
+      `${R}/pulls/{pull_number}/requested_reviewers`,
+      ({ repo, params, body }) => {
+        const pull = repo.pulls.get(Number(params.pull_number));
+        const issue = repo.issues.get(Number(params.pull_number));
+        if (pull === undefined || issue === undefined) throw notFound();
+        const logins = Array.isArray(body.reviewers) ? body.reviewers.map(String) : [];
+        if (logins.some((l) => l.toLowerCase() === issue.user.login.toLowerCase())) {
+          throw invalid(
+            'PullRequest',
+            'reviewers',
+            'custom',
+            'Review cannot be requested from pull request author.',
+          );
+        }
+        const requested = pull.requestedReviewers ?? [];
+        for (const login of logins) {
+          if (!requested.some((r) => r.login.toLowerCase() === login.toLowerCase())) {
+            requested.push(this.#human(login));
+          }
+        }
+        pull.requestedReviewers = requested;
+        return json(201, this.#pullJson(repo, pull));
+      },
+    );
     this.#route('GET', `${R}/pulls/{pull_number}/merge`, ({ repo, params }) => {
       const pull = repo.pulls.get(Number(params.pull_number));
       if (pull === undefined || !pull.merged) throw notFound();
@@ -1668,6 +1705,14 @@ export class GitHubEmulator {
       const pull = repo.pulls.get(Number(params.pull_number));
       const issue = repo.issues.get(Number(params.pull_number));
       if (pull === undefined || issue === undefined) throw notFound();
+      if (pull.draft && issue.state === 'open') {
+        // GitHub refuses to merge a draft through the API (405 "Pull Request is still a draft").
+        throw new HttpError(405, {
+          message: 'Pull Request is still a draft',
+          documentation_url: DOCS,
+          status: '405',
+        });
+      }
       const merged = await this.#merge(repo, pull, issue, this.actor, body);
       return json(200, {
         sha: merged.sha,

@@ -72,6 +72,8 @@ export interface PullState {
   head: string; // branch name
   base: string;
   draft: boolean;
+  /** Users asked for a review (POST …/requested_reviewers). */
+  requestedReviewers?: UserState[];
   merged: boolean;
   mergedAt: string | null;
   mergedBy: UserState | null;
@@ -125,6 +127,10 @@ export interface WorkflowState {
   runNumber: number;
   event: string;
   runStartedAt: string;
+  /** Who triggered the run (the pusher, the pull request's author). */
+  actor: UserState;
+  /** The commit message's first line or the pull request's title. */
+  displayTitle: string;
 }
 
 export interface CommitStatusState {
@@ -271,6 +277,8 @@ export function repositoryObject(r: RepoState, urls: Urls, openIssues: number) {
     created_at: r.createdAt,
     updated_at: r.createdAt,
     license: null,
+    web_commit_signoff_required: false,
+    custom_properties: {},
   };
 }
 
@@ -291,7 +299,7 @@ export function issueObject(
   r: RepoState,
   labels: LabelState[],
   urls: Urls,
-  extra: { pullRequest?: { mergedAt: string | null } } = {},
+  extra: { pullRequest?: { mergedAt: string | null; draft?: boolean } } = {},
 ) {
   const { api, html } = repoUrls(r, urls);
   const self = `${api}/issues/${i.number}`;
@@ -323,6 +331,19 @@ export function issueObject(
     closed_by: i.closedBy === null ? null : userObject(i.closedBy, urls),
     author_association: 'NONE',
     timeline_url: `${self}/timeline`,
+    draft: extra.pullRequest?.draft ?? false,
+    reactions: {
+      url: `${self}/reactions`,
+      total_count: 0,
+      '+1': 0,
+      '-1': 0,
+      laugh: 0,
+      hooray: 0,
+      confused: 0,
+      heart: 0,
+      rocket: 0,
+      eyes: 0,
+    },
     ...(extra.pullRequest === undefined
       ? {}
       : {
@@ -474,7 +495,7 @@ export function pullObject(
     merge_commit_sha: p.mergeCommitSha,
     assignee: null,
     assignees: [],
-    requested_reviewers: [],
+    requested_reviewers: (p.requestedReviewers ?? []).map((u) => userObject(u, urls)),
     requested_teams: [],
     head: side(p.head, headSha),
     base: side(p.base, baseSha),

@@ -10,7 +10,7 @@ import {
   repoUrls,
   type Urls,
   type UserState,
-  type userObject,
+  userObject,
   type WorkflowState,
 } from './github-objects.ts';
 
@@ -82,8 +82,10 @@ export function installationObject(id: number) {
 
 /** The push event's repository: a few legacy fields, and times as Unix seconds. */
 export function pushRepositoryObject(r: RepoState, urls: Urls, openIssues: number) {
+  const repo = repositoryObject(r, urls, openIssues);
   return {
-    ...repositoryObject(r, urls, openIssues),
+    ...repo,
+    owner: { ...repo.owner, name: r.owner.login, email: null },
     created_at: unixSeconds(r.createdAt),
     pushed_at: unixSeconds(r.createdAt),
     stargazers: 0,
@@ -184,6 +186,9 @@ export function workflowRunObject(
     check_suite_node_id: s.node_id,
     check_suite_url: s.url,
     conclusion: s.conclusion,
+    actor: userObject(w.actor, urls),
+    triggering_actor: userObject(w.actor, urls),
+    display_title: w.displayTitle,
     created_at: suite.createdAt,
     event: w.event,
     head_branch: suite.headBranch,
