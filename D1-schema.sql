@@ -489,3 +489,41 @@ CREATE TABLE IF NOT EXISTS fix_source_maps (
   uploaded_at INTEGER NOT NULL,
   PRIMARY KEY (extension_id, version, file)
 );
+
+-- ============================================================================================
+-- fix pull requests (issue 10, item 2; workers/triage/src/fix/pr/fix-pr-store.ts). One row per
+-- (repository, extension, fingerprint, mode): the fingerprint's one fix branch and pull request,
+-- and the progress of the attempt being written, recorded before each GitHub write so that a
+-- redelivered attempt resumes instead of committing or opening a PR twice. `commit_sha` is
+-- recorded before the branch moves to it, so the branch head is recognised as Homeostat's own
+-- (head_sha or commit_sha) and anything else on it means a human pushed (Renovate's rule).
+-- pr_state 'claimed' holds a PR slot (maxOpenPrs, maxPrsPerRun) before the PR exists.
+-- ============================================================================================
+CREATE TABLE IF NOT EXISTS fix_pull_requests (
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('live', 'dry-run')),
+  branch TEXT NOT NULL,
+  run_id TEXT NOT NULL,                      -- the run that claimed the PR slot
+  attempt_n INTEGER,                         -- the attempt being written (or last written)
+  attempt_id INTEGER,                        -- triage_attempts.id of attempt_n
+  base_sha TEXT,                             -- the parent of commit_sha (the default branch head it was made against)
+  tree_sha TEXT,                             -- tree of commit_sha
+  commit_sha TEXT,                           -- Homeostat's newest commit (maybe not on the branch yet)
+  commit_attempt INTEGER,                    -- the attempt commit_sha was made for
+  head_sha TEXT,                             -- Homeostat's last commit confirmed on the branch
+  pr_number INTEGER,                         -- live
+  pr_key TEXT,                               -- dry-run: the outbox entry that would create the PR
+  pr_url TEXT,
+  pr_state TEXT NOT NULL CHECK (pr_state IN ('claimed', 'open', 'closed', 'merged')),
+  superseded_pr INTEGER,                     -- a draft Homeostat closed to reopen it ready (REST cannot un-draft)
+  hands_off TEXT CHECK (hands_off IN ('human_pushed', 'closed_by_human')),
+  written_attempt INTEGER,                   -- the last attempt whose branch, PR and labels are all written
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, extension_id, fingerprint, mode)
+);
+CREATE INDEX IF NOT EXISTS fix_pull_requests_by_state ON fix_pull_requests (repo, mode, pr_state);
+CREATE INDEX IF NOT EXISTS fix_pull_requests_by_run ON fix_pull_requests (run_id, repo);
+CREATE INDEX IF NOT EXISTS fix_pull_requests_by_number ON fix_pull_requests (repo, pr_number);

@@ -18,7 +18,7 @@ const EMULATED_PATH = [
   /^\/repos\/\{owner\}\/\{repo\}\/labels(\/|$)/,
   /^\/repos\/\{owner\}\/\{repo\}\/contents\/\{path\}$/,
   /^\/repos\/\{owner\}\/\{repo\}\/git\/(ref|refs|blobs|trees|commits)(\/|$)/,
-  /^\/repos\/\{owner\}\/\{repo\}\/pulls(\/\{pull_number\}(\/merge)?)?$/,
+  /^\/repos\/\{owner\}\/\{repo\}\/pulls(\/\{pull_number\}(\/merge|\/requested_reviewers)?)?$/,
   /^\/repos\/\{owner\}\/\{repo\}\/merges$/,
   /^\/repos\/\{owner\}\/\{repo\}\/check-(runs|suites)(\/|$)/,
   /^\/repos\/\{owner\}\/\{repo\}\/commits\/\{ref\}\/(check-runs|check-suites|status)$/,
