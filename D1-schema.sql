@@ -527,3 +527,68 @@ CREATE TABLE IF NOT EXISTS fix_pull_requests (
 CREATE INDEX IF NOT EXISTS fix_pull_requests_by_state ON fix_pull_requests (repo, mode, pr_state);
 CREATE INDEX IF NOT EXISTS fix_pull_requests_by_run ON fix_pull_requests (run_id, repo);
 CREATE INDEX IF NOT EXISTS fix_pull_requests_by_number ON fix_pull_requests (repo, pr_number);
+
+-- fix guardrails (issue 9, item 6; workers/triage/src/fix/guardrails/). One row per distinct
+-- candidate diff judged in a run's attempt, pattern or model alike: 'pass', or 'reject' with the
+-- closed reason codes and paths (never the offending content). diff_sha256 hashes the
+-- normalised change, so a redelivered message records the same verdict once.
+CREATE TABLE IF NOT EXISTS fix_guardrail_verdicts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  candidate_kind TEXT NOT NULL CHECK (candidate_kind IN ('pattern', 'model')),
+  candidate_ref TEXT NOT NULL,               -- pattern id, or provider/model
+  diff_sha256 TEXT NOT NULL,
+  verdict TEXT NOT NULL CHECK (verdict IN ('pass', 'reject')),
+  reasons TEXT NOT NULL,                     -- JSON array of {reason, path?}
+  stats TEXT NOT NULL,                       -- JSON {files, added, removed}
+  created_at INTEGER NOT NULL,
+  UNIQUE (run_id, fingerprint, attempt, diff_sha256)
+);
+CREATE INDEX IF NOT EXISTS fix_guardrail_verdicts_by_fingerprint
+  ON fix_guardrail_verdicts (repo, extension_id, fingerprint, created_at);
+
+-- ============================================================================================
+-- fix pattern library (issue 9, item 4; seed 001). One row per pattern: built-in ones (scope '*',
+-- seeded idempotently by ensureBuiltinPatterns) and ones learned from human-merged fixes (scope =
+-- the lowercased repository slug, production only). A signature (error type, parameterised
+-- message template with <@holes>, culprit frame shape; '*' = any) selects a closed transform id
+-- with its JSON params. Confidence moves by EMA (alpha 0.1) on outcomes; a pattern under 0.5
+-- after 10 uses is retired. workers/triage/src/fix/patterns/.
+-- ============================================================================================
+CREATE TABLE IF NOT EXISTS fix_patterns (
+  id TEXT PRIMARY KEY,
+  scope TEXT NOT NULL,                       -- '*' (built-in) | lowercased repo slug (learned)
+  error_type TEXT NOT NULL,                  -- e.g. 'TypeError', or '*'
+  message_template TEXT NOT NULL,            -- parameterizeMessage text with <@name> holes
+  frame_shape TEXT NOT NULL,                 -- e.g. 'member-read', 'json-parse', or '*'
+  transform TEXT NOT NULL,                   -- closed id (patterns/transforms/transform-registry.ts)
+  params TEXT NOT NULL DEFAULT '{}',         -- JSON, validated by the transform
+  confidence REAL NOT NULL,
+  uses INTEGER NOT NULL DEFAULT 0,
+  successes INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'retired', 'quarantined')),
+  provenance TEXT NOT NULL CHECK (provenance IN ('builtin', 'learned')),
+  source_pr_url TEXT,                        -- learned: the merged PR it came from
+  source_repo TEXT,
+  learned_env TEXT,                          -- HOMEOSTAT_ENV it was learned in
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_patterns_by_scope ON fix_patterns (scope, state);
+
+-- One row per counted outcome (e.g. per fix attempt id), so that a redelivered webhook does not
+-- move a pattern's confidence twice.
+CREATE TABLE IF NOT EXISTS fix_pattern_outcomes (
+  outcome_id TEXT PRIMARY KEY,
+  pattern_id TEXT NOT NULL,
+  success INTEGER NOT NULL,
+  env TEXT NOT NULL,
+  counted INTEGER NOT NULL DEFAULT 0,
+  recorded_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_pattern_outcomes_by_pattern ON fix_pattern_outcomes (pattern_id, recorded_at);
