@@ -51,6 +51,9 @@ export interface CiRun {
   checkRunId: number;
   conclusion: CiConclusion;
   exitCode: number | null;
+  /** performance.now() when the runner took it and when it reported. */
+  startedAt: number;
+  finishedAt: number;
   durationMs: number;
   /** What the command printed (stdout and stderr interleaved), checkout paths made relative. */
   output: string;
@@ -300,7 +303,7 @@ export class LocalCi {
     const durationMs = Math.round(performance.now() - started);
     const c = report.counts;
     const title = execution.timedOut
-      ? `Timed out after ${Math.round(o.timeoutMs / 1000)} s`
+      ? `Timed out after ${o.timeoutMs / 1000} s`
       : script === null
         ? 'No test script in package.json'
         : c === null
@@ -372,6 +375,8 @@ export class LocalCi {
       checkRunId: check.id,
       conclusion,
       exitCode: execution.exitCode,
+      startedAt: started,
+      finishedAt: performance.now(),
       durationMs,
       output,
       report,
