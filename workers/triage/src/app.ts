@@ -5,6 +5,7 @@ import {
   parseHomeostatEnv,
 } from '@homeostat/shared';
 import { registerAdminRoutes } from './admin/admin.route.ts';
+import { registerSourceMapRoutes } from './admin/sourcemaps.route.ts';
 import type { RuntimeDeps } from './github/github-factory.ts';
 import { triageMode } from './triage-mode.ts';
 import { registerGitHubWebhook } from './webhook/github-webhook.route.ts';
@@ -25,5 +26,7 @@ export function createTriageApp(config: HomeostatConfig, deps: RuntimeDeps = {})
   );
   registerGitHubWebhook(app, config, deps);
   registerAdminRoutes(app);
+  // After registerAdminRoutes: its `/admin/*` bearer check must run before these handlers.
+  registerSourceMapRoutes(app, config, deps.now);
   return app;
 }

@@ -1,0 +1,118 @@
+import { type HomeostatConfig, parseJsonRequest, validate } from '@homeostat/shared';
+import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+import { TriageError } from '../errors.ts';
+import { sha256Hex } from '../fix/sourcemap/sha256.ts';
+import {
+  MAX_SOURCE_MAP_BYTES,
+  RegisterReleaseBodySchema,
+  ReleaseParamsSchema,
+  SourceMapQuerySchema,
+} from '../fix/sourcemap/sourcemap.schema.ts';
+import { parseSourceMap } from '../fix/sourcemap/sourcemap-parse.ts';
+import { getRelease, registerRelease, storeSourceMap } from '../fix/sourcemap/sourcemap-store.ts';
+
+/**
+ * The release CLI's side of source maps (issue 9 item 2; issue 10 item 6), under `/admin/*` and
+ * so behind `requireAdmin` (admin.route.ts registers that middleware first, app.ts):
+ * - `PUT /admin/releases/:extensionId/:version` with `{commitSha?, buildDir}`: registers the
+ *   release, the commit it was built from and where its build output lies in the repository;
+ * - `PUT /admin/releases/:extensionId/:version/sourcemaps?file=/popup.js` with the map as the
+ *   body: stores the map of that bundle.
+ * Both are idempotent (201 when created, 200 otherwise). Bodies are capped before they are read;
+ * refusals name paths and codes, never a value from the request.
+ */
+
+/** `{commitSha, buildDir}` is well under 1 KiB. */
+const MAX_RELEASE_BODY_BYTES = 4 * 1024;
+
+function tooLarge(what: string) {
+  return () => {
+    throw new TriageError('payload_too_large', `the ${what} is too large`);
+  };
+}
+
+function checked<S extends z.ZodType>(schema: S, raw: unknown, message: string): z.output<S> {
+  const result = validate(schema, raw);
+  if (result.ok) return result.data;
+  throw new TriageError('invalid_request', message, { issues: result.issues });
+}
+
+function releaseOf(c: Context, config: HomeostatConfig) {
+  const params = checked(ReleaseParamsSchema, c.req.param(), 'invalid extension id or version');
+  if (!config.extensions.some((e) => e.id === params.extensionId)) {
+    throw new TriageError('unknown_extension', 'the extension is not configured');
+  }
+  return params;
+}
+
+export function registerSourceMapRoutes(
+  app: Hono<{ Bindings: Env }>,
+  config: HomeostatConfig,
+  now: () => number = Date.now,
+): void {
+  app.put(
+    '/admin/releases/:extensionId/:version',
+    bodyLimit({ maxSize: MAX_RELEASE_BODY_BYTES, onError: tooLarge('release registration') }),
+    async (c) => {
+      const { extensionId, version } = releaseOf(c, config);
+      const body = await parseJsonRequest(c.req.raw, RegisterReleaseBodySchema);
+      if (!body.ok) {
+        throw new TriageError(
+          'invalid_request',
+          body.problem === 'unsupported_media_type'
+            ? 'the body must be application/json'
+            : 'the body must be {commitSha?, buildDir}',
+          { issues: body.issues },
+        );
+      }
+      const { release, outcome } = await registerRelease(
+        c.env.DB,
+        { extensionId, version, ...body.data },
+        now(),
+      );
+      return c.json({ release, outcome }, outcome === 'created' ? 201 : 200);
+    },
+  );
+
+  app.put(
+    '/admin/releases/:extensionId/:version/sourcemaps',
+    bodyLimit({ maxSize: MAX_SOURCE_MAP_BYTES, onError: tooLarge('source map') }),
+    async (c) => {
+      const { extensionId, version } = releaseOf(c, config);
+      const { file } = checked(SourceMapQuerySchema, c.req.query(), 'invalid query parameters');
+      const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/json') {
+        throw new TriageError(
+          'invalid_request',
+          'the source map must be sent as application/json',
+          {
+            issues: [{ path: 'header.content-type', code: 'unsupported_media_type' }],
+          },
+        );
+      }
+      // The release tells the mapper where the map's sources are: without it a map is useless.
+      if ((await getRelease(c.env.DB, extensionId, version)) === null) {
+        throw new TriageError('invalid_request', 'register the release before its source maps', {
+          issues: [{ path: 'version', code: 'release_not_registered' }],
+        });
+      }
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      const parsed = parseSourceMap(bytes);
+      if (!parsed.ok) {
+        throw new TriageError('invalid_request', 'the body is not a usable source map', {
+          issues: parsed.issues,
+          internal: parsed.problem,
+        });
+      }
+      const { sourceMap, outcome } = await storeSourceMap(
+        c.env.SOURCE_MAPS,
+        c.env.DB,
+        { extensionId, version, file, bytes, sha256: await sha256Hex(bytes) },
+        now(),
+      );
+      return c.json({ sourceMap, outcome }, outcome === 'created' ? 201 : 200);
+    },
+  );
+}
