@@ -7,7 +7,7 @@ import { addDirectoryRepo, readDirectoryFiles, writeCommitTree } from './directo
 import { GitHubEmulator } from './github-emulator.ts';
 import { startGitHubServer } from './github-server.ts';
 import { buildGitHubOpenApiIndex } from './openapi-index.ts';
-import { OpenApiValidator, validatingFetch, type Violation } from './openapi-validator.ts';
+import { OpenApiValidator, type Violation, validatingFetch } from './openapi-validator.ts';
 
 // A real directory served as a repository (issue 9, item 1; issue 10, item 7): the SHAs must be
 // git's own, checked against the git binary, and the HTTP server must answer as the in-process
