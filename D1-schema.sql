@@ -592,3 +592,32 @@ CREATE TABLE IF NOT EXISTS fix_pattern_outcomes (
   recorded_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fix_pattern_outcomes_by_pattern ON fix_pattern_outcomes (pattern_id, recorded_at);
+
+-- ============================================================================================
+-- model fixer (issue 9, item 5; workers/triage/src/fix/model/). One row per HTTP call to a model
+-- provider, answered or failed (each retry is its own row), with the tokens the provider
+-- reported — estimated from the text when it reported none (usage_estimated = 1) — and their cost
+-- at the provider's configured price. The per-run and per-UTC-day budgets are sums over this
+-- table, checked before every call.
+-- ============================================================================================
+CREATE TABLE IF NOT EXISTS fix_model_calls (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'rate_limited')),
+  http_status INTEGER,                       -- null when no response arrived (network, timeout)
+  choices INTEGER NOT NULL DEFAULT 0,        -- answers returned
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  usage_estimated INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL,               -- epoch ms
+  latency_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_model_calls_by_run ON fix_model_calls (run_id);
+CREATE INDEX IF NOT EXISTS fix_model_calls_by_time ON fix_model_calls (started_at);
