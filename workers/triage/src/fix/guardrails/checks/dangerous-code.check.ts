@@ -1,6 +1,6 @@
 import type { FileReview } from '../file-review.ts';
 import type { GuardrailRejection } from '../guardrails.ts';
-import { type DangerKind, scanHtml } from '../script-scan.ts';
+import { type DangerKind, scanCodeText, scanHtml } from '../script-scan.ts';
 
 /**
  * No added code that runs strings or remote code, injects markup, or opens a new way out
@@ -29,7 +29,9 @@ const LABEL: Record<DangerKind, string> = {
 };
 
 function dangers(r: FileReview, side: 'before' | 'after'): Map<DangerKind, number[]> | null {
-  if (r.kind === 'html') return scanHtml(side === 'before' ? r.before : r.after);
+  const text = side === 'before' ? r.before : r.after;
+  if (r.kind === 'html') return scanHtml(text);
+  if (r.kind === 'text') return scanCodeText(text);
   const scan = side === 'before' ? r.scanBefore : r.scanAfter;
   return scan?.dangers ?? null;
 }

@@ -27,6 +27,9 @@ export function pathProblem(path: string): string | null {
     if (segment === '') return 'empty path segment';
     if (segment === '.') return "'.' segment";
     if (segment === '..') return "'..' segment";
+    // Windows drops a trailing dot or space: `manifest.json.` would be written as `manifest.json`.
+    if (/[. ]$|^ /.test(segment))
+      return 'path segment with a leading space or trailing dot or space';
   }
   if (path.normalize('NFC') !== path) return 'path not in Unicode NFC';
   return null;

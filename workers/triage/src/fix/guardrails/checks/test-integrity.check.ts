@@ -32,6 +32,15 @@ export function checkTestIntegrity(r: FileReview): GuardrailRejection[] {
       detail: `fewer assertions (${after.assertions.length} < ${before.assertions.length})`,
     });
   }
+  if (after.vacuous.length > before.vacuous.length) {
+    const line = after.vacuous.find((l) => r.addedLines?.has(l));
+    out.push({
+      reason: 'deleted_test',
+      path: r.path,
+      ...(line === undefined ? {} : { line }),
+      detail: 'an assertion on constants only, which cannot fail',
+    });
+  }
   if (after.skips.length > before.skips.length) {
     const line = after.skips.find((l) => r.addedLines?.has(l));
     out.push({
