@@ -230,6 +230,27 @@ window[0];`,
   });
 });
 
+describe('tests', () => {
+  test('counts tests, assertions, vacuous assertions and skips', ({ expect }) => {
+    const parsed = parseScript(
+      'a.test.ts',
+      `describe('x', () => {
+  it('a', () => { expect(count).toBe(0); expect(true).toBe(true); });
+  it.skip('b', () => { assert.ok(true); });
+  test('c', (t) => { t.skip(); t.assert.equal(f(), 1); });
+  xit('d', () => {});
+});`,
+    );
+    if (!parsed.ok) throw new Error('does not parse');
+    const scan = scanScript(parsed.ast);
+    expect(scan.tests).toHaveLength(4);
+    // expect(count), .toBe(0), expect(true), .toBe(true), assert.ok(true), t.assert.equal(f(), 1)
+    expect(scan.assertions).toHaveLength(6);
+    expect(scan.vacuous).toHaveLength(3); // expect(true), .toBe(true) after it, assert.ok(true)
+    expect(scan.skips).toHaveLength(3); // it.skip, t.skip(), xit
+  });
+});
+
 describe('dependencies', () => {
   test('package names from specifiers', ({ expect }) => {
     expect(packageName('react-dom/client')).toBe('react-dom');

@@ -161,9 +161,10 @@ function calleeName(callee: Node): string | null {
   return null;
 }
 
-/** `expect(x).not.toBe(y)` → root `expect`, properties `toBe`, `not`. */
-function calleeChain(callee: Node): { root: string | null; props: string[] } {
+/** `expect(x).not.toBe(y)` → root `expect`, properties `toBe`, `not`, inner arguments `x`. */
+function calleeChain(callee: Node): { root: string | null; props: string[]; innerArgs: Node[] } {
   const props: string[] = [];
+  const innerArgs: Node[] = [];
   let e: Node = callee;
   for (let depth = 0; depth < 64; depth++) {
     if (e.type === 'MemberExpression' || e.type === 'OptionalMemberExpression') {
@@ -171,13 +172,14 @@ function calleeChain(callee: Node): { root: string | null; props: string[] } {
       if (name !== null) props.push(name);
       e = e.object;
     } else if (e.type === 'CallExpression' || e.type === 'OptionalCallExpression') {
+      innerArgs.push(...(e.arguments as Node[]));
       e = e.callee;
     } else if (e.type === 'TSNonNullExpression' || e.type === 'TSAsExpression') {
       e = e.expression;
     } else break;
   }
   const root = e.type === 'Identifier' ? e.name : e.type === 'ThisExpression' ? 'this' : null;
-  return { root, props };
+  return { root, props, innerArgs };
 }
 
 function hasObjectKey(args: readonly Node[], keys: ReadonlySet<string>): boolean {
@@ -299,7 +301,7 @@ export function scanScript(ast: File): ScriptScan {
       if (tag === null || tag.trim().toLowerCase() === 'script') danger('script_element', node);
     }
     if (node.type === 'NewExpression') return;
-    const { root, props } = calleeChain(callee);
+    const { root, props, innerArgs } = calleeChain(callee);
     if (root === null) return;
     // `t.skip()` (node:test), `ctx.skip()` (vitest), `this.skip()` (mocha) inside a test body.
     if (
@@ -321,7 +323,8 @@ export function scanScript(ast: File): ScriptScan {
     if (FOCUS_OR_SKIP_ROOTS.has(root)) scan.skips.push(lineOf(node));
     if (ASSERTION_ROOTS.has(root) || props.includes('assert') || props.includes('expect')) {
       scan.assertions.push(lineOf(node));
-      if (args.length > 0 && args.every(isConstant)) scan.vacuous.push(lineOf(node));
+      const all = [...args, ...innerArgs];
+      if (all.length > 0 && all.every(isConstant)) scan.vacuous.push(lineOf(node));
     }
   };
 
