@@ -1,5 +1,8 @@
 import { bundledConfig } from '@homeostat/shared';
 import { createTriageApp } from './app.ts';
+import { createFixConsumer } from './fix/fix.consumer.ts';
+import { createFixRuntime } from './fix/fix-runtime.ts';
+import { sweepFixes } from './fix/fix-sweep.cron.ts';
 import { createTriageConsumer } from './triage.consumer.ts';
 
 export { TriageRpc } from './triage-rpc.ts';
@@ -7,8 +10,24 @@ export { TriageRpc } from './triage-rpc.ts';
 // Validated at module scope: an invalid homeostat.config.json stops the Worker from starting.
 const config = bundledConfig();
 const app = createTriageApp(config);
+const triageConsumer = createTriageConsumer({ config });
+const fixConsumer = createFixConsumer({
+  config,
+  build: (env, runId) => createFixRuntime(env, config, {}, runId),
+});
 
 export default {
   fetch: app.fetch,
-  queue: createTriageConsumer({ config }),
+  // One Worker consumes four queues: the triage queue and the fixer's, each with its DLQ.
+  queue: (batch, env, ctx) =>
+    batch.queue === env.FIX_QUEUE_NAME || batch.queue === env.FIX_DEAD_LETTER_QUEUE
+      ? fixConsumer(batch, env)
+      : triageConsumer(batch, env, ctx),
+  scheduled: async (controller, env) => {
+    await sweepFixes(
+      { db: env.DB, config, triageQueue: env.TRIAGE_QUEUE, fixQueue: env.FIX_QUEUE, now: Date.now },
+      controller.scheduledTime,
+      controller.cron,
+    );
+  },
 } satisfies ExportedHandler<Env>;

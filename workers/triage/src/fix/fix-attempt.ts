@@ -215,7 +215,7 @@ export async function processFixMessage(
       );
     }
     const ctx = located.context;
-    let step: CandidateStep = await patternStep(deps.stages, ctx, repo);
+    let step: CandidateStep = await patternStep(deps.stages, ctx, repo, message.attempt);
     const t2 = deps.now();
     let verdicts = step.verdicts;
     if (!step.ok) {

@@ -1,6 +1,7 @@
 import type { ExtensionConfig, RepositoryConfig } from '@homeostat/shared';
 import type { FingerprintReport } from '../issue/fingerprint-source.ts';
 import type { Candidate, FixContext, RepoSnapshot } from './fix.types.ts';
+import type { GuardrailVerdict } from './guardrails/guardrails.ts';
 
 /**
  * The fix engine (issue 9): from a fingerprint to one candidate that every guardrail accepts.
@@ -17,16 +18,8 @@ import type { Candidate, FixContext, RepoSnapshot } from './fix.types.ts';
  * splits it at the model call, the one step a redelivery must never repeat.
  */
 
-export interface GuardrailRejection {
-  reason: string;
-  path?: string;
-  line?: number;
-  detail?: string;
-}
-
-export type GuardrailOutcome =
-  | { ok: true; stats: { files: number; added: number; removed: number } }
-  | { ok: false; rejections: GuardrailRejection[] };
+/** The guardrails' verdict (guardrails/guardrails.ts), whatever produced the candidate. */
+export type GuardrailOutcome = GuardrailVerdict;
 
 export type ModelStageOutcome =
   | {
@@ -67,7 +60,12 @@ export interface FixStages {
   ): Promise<{ ok: true; candidate: Candidate } | { ok: false; reason: string }>;
   model(ctx: FixContext, opts: { attempt: number; feedback?: string }): Promise<ModelStageOutcome>;
   check(candidate: Candidate, ctx: FixContext, repo: RepositoryConfig): GuardrailOutcome;
-  recordVerdict(candidate: Candidate, ctx: FixContext, verdict: GuardrailOutcome): Promise<void>;
+  recordVerdict(
+    candidate: Candidate,
+    ctx: FixContext,
+    verdict: GuardrailOutcome,
+    attempt: number,
+  ): Promise<void>;
 }
 
 /** One verdict as the run record shows it: ids and reason codes only. */
@@ -92,11 +90,12 @@ async function firstAccepted(
   candidates: readonly Candidate[],
   ctx: FixContext,
   repo: RepositoryConfig,
+  attempt: number,
 ): Promise<{ accepted: Candidate | null; verdicts: VerdictRecord[] }> {
   const verdicts: VerdictRecord[] = [];
   for (const candidate of candidates) {
     const verdict = stages.check(candidate, ctx, repo);
-    await stages.recordVerdict(candidate, ctx, verdict);
+    await stages.recordVerdict(candidate, ctx, verdict, attempt);
     verdicts.push({
       source: candidateRef(candidate),
       ok: verdict.ok,
@@ -121,10 +120,17 @@ export async function patternStep(
   stages: FixStages,
   ctx: FixContext,
   repo: RepositoryConfig,
+  attempt: number,
 ): Promise<CandidateStep> {
   const matched = await stages.pattern(ctx, repo);
   if (!matched.ok) return { ok: false, reason: matched.reason, verdicts: [], calls: 0, costUsd: 0 };
-  const { accepted, verdicts } = await firstAccepted(stages, [matched.candidate], ctx, repo);
+  const { accepted, verdicts } = await firstAccepted(
+    stages,
+    [matched.candidate],
+    ctx,
+    repo,
+    attempt,
+  );
   return accepted === null
     ? { ok: false, reason: 'all_rejected', verdicts, calls: 0, costUsd: 0 }
     : { ok: true, candidate: accepted, verdicts };
@@ -147,7 +153,13 @@ export async function modelStep(
       costUsd: proposed.costUsd,
     };
   }
-  const { accepted, verdicts } = await firstAccepted(stages, proposed.candidates, ctx, repo);
+  const { accepted, verdicts } = await firstAccepted(
+    stages,
+    proposed.candidates,
+    ctx,
+    repo,
+    opts.attempt,
+  );
   return accepted === null
     ? {
         ok: false,
@@ -176,7 +188,7 @@ export async function proposeFix(
   const located = await prepareContext(stages, input);
   if (!located.ok) return { ok: false, reason: located.reason, context: null, verdicts: [] };
   const ctx = located.context;
-  const pattern = await patternStep(stages, ctx, input.repo);
+  const pattern = await patternStep(stages, ctx, input.repo, input.attempt);
   if (pattern.ok) return { ...pattern, context: ctx };
   const model = await modelStep(stages, ctx, input.repo, {
     attempt: input.attempt,

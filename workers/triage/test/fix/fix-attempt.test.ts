@@ -125,7 +125,11 @@ function scripted(script: Script) {
     check: () => {
       calls.check++;
       return script.guardrails === 'reject'
-        ? { ok: false, rejections: [{ reason: 'added_url', path: 'src/popup.js' }] }
+        ? {
+            ok: false,
+            rejections: [{ reason: 'added_url', path: 'src/popup.js' }],
+            stats: { files: 1, added: 1, removed: 1 },
+          }
         : { ok: true, stats: { files: 1, added: 1, removed: 1 } };
     },
     recordVerdict: async () => {},
