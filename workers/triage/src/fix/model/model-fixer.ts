@@ -81,7 +81,6 @@ export function backoffMs(retry: number, random: () => number): number {
 interface Answer {
   provider: string;
   model: string;
-  callId: number;
   content: string | null;
 }
 
@@ -94,7 +93,7 @@ interface Spend {
 }
 
 type AskResult =
-  | { kind: 'answered'; contents: (string | null)[]; callId: number }
+  | { kind: 'answered'; contents: (string | null)[] }
   | { kind: 'budget' }
   | { kind: 'failed' };
 
@@ -136,18 +135,8 @@ export async function proposeModelCandidates(
       first = false;
       const result = await ask(
         deps,
-        ctx,
-        opts.attempt,
-        routed,
-        client,
-        prompt,
-        promptTokens,
-        asked,
-        {
-          sleep,
-          random,
-          spend,
-        },
+        { ctx, attempt: opts.attempt, routed, client, prompt, promptTokens, asked },
+        { sleep, random, spend },
       );
       if (result.kind === 'budget') {
         refusedByBudget = true;
@@ -158,13 +147,11 @@ export async function proposeModelCandidates(
         answers.push({
           provider: routed.provider.name,
           model: routed.provider.model,
-          callId: result.callId,
           content,
         });
       }
     }
-    // Out of budget for this provider's price means out of budget for the rest of the tier too
-    // only if they cost as much; they are sorted cheapest first, so stop here.
+    // Providers are sorted cheapest first: no later one fits a budget this one did not.
     if (refusedByBudget) break;
   }
 
@@ -183,15 +170,21 @@ export async function proposeModelCandidates(
   return { ok: true, candidates, malformed, ...totals };
 }
 
+interface AskInput {
+  ctx: FixContext;
+  attempt: number;
+  routed: RoutedProvider;
+  client: ReturnType<typeof createProviderClient>;
+  prompt: FixPrompt;
+  promptTokens: number;
+  /** Answers asked of this call (`n`). */
+  asked: number;
+}
+
+/** One request to one provider: budget check, call, record, and bounded retries. */
 async function ask(
   deps: ModelFixerDeps,
-  ctx: FixContext,
-  attempt: number,
-  routed: RoutedProvider,
-  client: ReturnType<typeof createProviderClient>,
-  prompt: FixPrompt,
-  promptTokens: number,
-  asked: number,
+  { ctx, attempt, routed, client, prompt, promptTokens, asked }: AskInput,
   run: { sleep: (ms: number) => Promise<void>; random: () => number; spend: Spend },
 ): Promise<AskResult> {
   const { provider } = routed;
@@ -251,7 +244,7 @@ async function ask(
     if (result.status === 'ok') {
       return returned.length === 0
         ? { kind: 'failed' }
-        : { kind: 'answered', contents: result.contents, callId };
+        : { kind: 'answered', contents: result.contents };
     }
     if (!result.retryable || retry >= MAX_RETRIES) return { kind: 'failed' };
     const wait =
