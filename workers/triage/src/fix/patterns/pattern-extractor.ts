@@ -91,9 +91,22 @@ function changedRegion(before: ParsedSource, after: ParsedSource): Region | null
     s++;
   if (p === b.length && p === a.length) return null;
   const bEnd = b.length - s; // exclusive
-  const empty = p === bEnd;
-  const firstLine = (empty ? (b[p - 1] ?? b[p]) : b[p])?.line;
-  const lastLine = (empty ? (b[p] ?? b[p - 1]) : b[bEnd - 1])?.line;
+  let firstLine: number | undefined;
+  let lastLine: number | undefined;
+  if (p < bEnd) {
+    firstLine = b[p]?.line;
+    lastLine = b[bEnd - 1]?.line;
+  } else {
+    // A pure insertion: the line it starts, or the line it ends when it starts a new line.
+    const next = b[p];
+    const previous = b[p - 1];
+    const line =
+      next !== undefined && (previous === undefined || previous.line < next.line)
+        ? next.line
+        : previous?.line;
+    firstLine = line;
+    lastLine = line;
+  }
   if (firstLine === undefined || lastLine === undefined) return null;
   let from = Math.min(p, bEnd);
   while (from > 0 && (b[from - 1]?.line ?? 0) >= firstLine) from--;
