@@ -13,15 +13,23 @@ export const DEFAULT_ENDPOINT = 'http://127.0.0.1:8787';
  * scripts cannot be modules), the SDK taken from source, the ingest URL baked in and granted as
  * a host permission (the only permission an SDK's requests need).
  */
-export async function buildDemo(options: { endpoint?: string; outDir?: string } = {}) {
+export async function buildDemo(
+  options: {
+    endpoint?: string;
+    outDir?: string;
+    /** The demo's sources to build (default: this folder), e.g. a copy served as a repository. */
+    root?: string;
+    /** Writes `.map` files beside the bundles, as a release that uploads its source maps does. */
+    sourcemap?: boolean;
+  } = {},
+) {
+  const root = options.root ?? DEMO_ROOT;
   const endpoint = new URL(options.endpoint ?? DEFAULT_ENDPOINT);
-  const outDir = options.outDir ?? path.join(DEMO_ROOT, 'dist');
+  const outDir = options.outDir ?? path.join(root, 'dist');
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   await esbuild.build({
-    entryPoints: ['background', 'popup', 'content'].map((n) =>
-      path.join(DEMO_ROOT, 'src', `${n}.ts`),
-    ),
+    entryPoints: ['background', 'popup', 'content'].map((n) => path.join(root, 'src', `${n}.ts`)),
     outdir: outDir,
     bundle: true,
     format: 'iife',
@@ -34,9 +42,10 @@ export async function buildDemo(options: { endpoint?: string; outDir?: string } 
     },
     plugins: [sharedWithoutSideEffects],
     logLevel: 'warning',
+    ...(options.sourcemap === true ? { sourcemap: 'linked' as const } : {}),
   });
-  await copyFile(path.join(DEMO_ROOT, 'src/popup.html'), path.join(outDir, 'popup.html'));
-  const manifest = JSON.parse(await readFile(path.join(DEMO_ROOT, 'manifest.json'), 'utf8'));
+  await copyFile(path.join(root, 'src/popup.html'), path.join(outDir, 'popup.html'));
+  const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8'));
   manifest.host_permissions = [`${endpoint.origin}/*`];
   await writeFile(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return outDir;

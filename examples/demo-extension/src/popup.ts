@@ -1,6 +1,8 @@
 import { breadcrumbsIntegration } from '@homeostat/extension-sdk/breadcrumbs';
 import { init, report } from '@homeostat/extension-sdk/relay';
+import { unreadBadge } from './badge.ts';
 import type { DemoMessage } from './config.ts';
+import { accentColour, type Settings } from './theme.ts';
 
 init({ integrations: (defaults) => [...defaults, breadcrumbsIntegration()] });
 
@@ -27,3 +29,12 @@ on('throw-background', () => void send({ type: 'sync-profile', email: 'jane.doe@
 on('open-tab', () => void send({ type: 'open-tab', tabId: 987_654_321 }));
 on('import-settings', () => void send({ type: 'import-settings', text: '{"theme": dark}' }));
 on('report', () => report('The popup shows nothing after I click save'));
+// The two bugs the local fix loop repairs (README, "The local fix loop").
+on('paint-accent', async () => {
+  const { settings } = await chrome.storage.local.get('settings');
+  document.body.style.borderTopColor = accentColour((settings ?? {}) as Settings);
+});
+on('show-badge', () => {
+  const element = document.querySelector('#quota');
+  if (element) element.textContent = unreadBadge([]);
+});

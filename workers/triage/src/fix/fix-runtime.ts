@@ -35,7 +35,11 @@ export function createFixRuntime(
   const stages: FixStages = {
     openSnapshot: (repo) => openSnapshot(reader, { repo: repo.slug, branch: repo.defaultBranch }),
     localize: async (input) => {
-      const located = await localize({ ...input, mapper: frameMapper });
+      const located = await localize({
+        ...input,
+        mapper: frameMapper,
+        ...(input.report.sampleVersion === null ? {} : { version: input.report.sampleVersion }),
+      });
       return located.ok
         ? { ok: true, context: located.context }
         : { ok: false, reason: located.reason };

@@ -38,7 +38,7 @@ const VersionRowSchema = z.object({
   last_seen: z.number(),
 });
 
-const SampleRowSchema = z.object({ event: z.string() });
+const SampleRowSchema = z.object({ event: z.string(), version: z.string().optional() });
 const TransitionRowSchema = z.object({ at: z.number().nullable() });
 
 export interface VersionCount {
@@ -67,6 +67,8 @@ export interface FingerprintReport {
   surfaces: Surface[];
   /** The most recent scrubbed sample, if one parses. */
   sample: IngestEvent | null;
+  /** The extension version the sample came from: its frames belong to that build's source maps. */
+  sampleVersion: string | null;
   /** When ingest last decided this fingerprint regressed (epoch ms), if ever. */
   lastRegressionAt: number | null;
 }
@@ -88,7 +90,7 @@ export async function loadFingerprint(
       .bind(extensionId, fingerprint),
     db
       .prepare(
-        `SELECT event FROM samples WHERE extension_id = ?1 AND fingerprint = ?2
+        `SELECT event, version FROM samples WHERE extension_id = ?1 AND fingerprint = ?2
          ORDER BY received_at DESC LIMIT 5`,
       )
       .bind(extensionId, fingerprint),
@@ -119,11 +121,14 @@ export async function loadFingerprint(
   }
 
   let sample: IngestEvent | null = null;
+  let sampleVersion: string | null = null;
   for (const raw of sampleRows?.results ?? []) {
     try {
-      const parsed = IngestEventSchema.safeParse(JSON.parse(SampleRowSchema.parse(raw).event));
+      const row = SampleRowSchema.parse(raw);
+      const parsed = IngestEventSchema.safeParse(JSON.parse(row.event));
       if (parsed.success) {
         sample = parsed.data;
+        sampleVersion = row.version ?? null;
         break;
       }
     } catch {
@@ -150,6 +155,7 @@ export async function loadFingerprint(
     versions: [...byVersion.values()].sort((a, b) => b.lastSeen - a.lastSeen),
     surfaces: [...surfaces].sort(),
     sample,
+    sampleVersion,
     lastRegressionAt: transition.success ? transition.data.at : null,
   };
 }

@@ -87,6 +87,7 @@ export function report(
     ],
     surfaces: [options.surface ?? 'popup'],
     sample: options.sample === false ? null : IngestEventSchema.parse(sample),
+    sampleVersion: null,
     lastRegressionAt: null,
   };
 }
