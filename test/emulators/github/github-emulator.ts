@@ -1679,12 +1679,9 @@ export class GitHubEmulator {
         if (pull === undefined || issue === undefined) throw notFound();
         const logins = Array.isArray(body.reviewers) ? body.reviewers.map(String) : [];
         if (logins.some((l) => l.toLowerCase() === issue.user.login.toLowerCase())) {
-          throw invalid(
-            'PullRequest',
-            'reviewers',
-            'custom',
-            'Review cannot be requested from pull request author.',
-          );
+          // GitHub refuses the PR's author as a reviewer; its description documents this 422
+          // ("not a collaborator") without a body.
+          return new Response(null, { status: 422 });
         }
         const requested = pull.requestedReviewers ?? [];
         for (const login of logins) {

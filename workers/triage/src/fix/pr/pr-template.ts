@@ -93,9 +93,22 @@ const CandidateSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** Untrusted text as an inert code span: cleaned, defused, one line, bounded. */
+/**
+ * Untrusted text as an inert code span: cleaned, defused, one line, bounded. Inside a code span
+ * nothing renders, but the text also leaves GitHub (e-mail, review tools, a squash message), so
+ * tags, image and link syntax are broken up with visible changes as well.
+ */
+function breakMarkup(text: string): string {
+  return text.replace(/</g, '‹').replace(/>/g, '›').replace(/!\[/g, '! [').replace(/\]\(/g, '] (');
+}
+
 function inert(text: string, max = 300): string {
-  return codeSpan(defuseAutolinks(cleanText(text)).replace(/</g, '‹').replace(/>/g, '›'), max);
+  return codeSpan(breakMarkup(defuseAutolinks(cleanText(text))), max);
+}
+
+/** Untrusted text for a plain-text field (title, commit message): one line, defused, bounded. */
+function plain(text: string, max: number): string {
+  return plainLine(breakMarkup(text), max);
 }
 
 function iso(ms: number): string {
@@ -126,7 +139,7 @@ export function fixPullRequestLabels(
 }
 
 export function fixPullRequestTitle(c: Pick<FixPullRequestContent, 'report'>): string {
-  return plainLine(`Fix ${c.report.title}`, TITLE_MAX);
+  return plain(`Fix ${c.report.title}`, TITLE_MAX);
 }
 
 export interface FileStat {
@@ -283,14 +296,14 @@ export function renderFixPullRequestBody(c: FixPullRequestContent): string {
 
 /** The commit message: one subject line, the Homeostat-written summary, and trailers. */
 export function fixCommitMessage(c: FixPullRequestContent): string {
-  const subject = plainLine(`fix: ${c.report.title}`, COMMIT_SUBJECT_MAX);
-  const summary = plainLine(c.candidate.summary, SUMMARY_MAX);
+  const subject = plain(`fix: ${c.report.title}`, COMMIT_SUBJECT_MAX);
+  const summary = plain(c.candidate.summary, SUMMARY_MAX);
   const parsed = CandidateSourceSchema.safeParse(c.candidate.source);
   const source = !parsed.success
     ? 'unrecorded'
     : parsed.data.kind === 'pattern'
-      ? `pattern ${plainLine(parsed.data.patternId, 100)}`
-      : `model ${plainLine(`${parsed.data.provider}/${parsed.data.model}`, 120)}`;
+      ? `pattern ${plain(parsed.data.patternId, 100)}`
+      : `model ${plain(`${parsed.data.provider}/${parsed.data.model}`, 120)}`;
   return [
     subject,
     '',

@@ -134,8 +134,9 @@ export async function writeFixPullRequest(
     return { outcome: 'closed_by_human', branch, prNumber: row.pr_number, githubCalls: 0 };
   }
   if (row !== null && row.written_attempt === input.attempt && row.head_sha !== null) {
+    // Whatever became of the PR since (merged, closed), this attempt needs nothing more.
     const pr = pullRefOf(row);
-    if (pr !== null && holdsSlot(row)) {
+    if (pr !== null) {
       return {
         outcome: 'unchanged',
         mode,
