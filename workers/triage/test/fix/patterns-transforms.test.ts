@@ -725,6 +725,71 @@ describe('extra: optional call, destructuring default', () => {
   });
 });
 
+describe('TypeScript: inserted code keeps the file type-checking', () => {
+  test('TS: a swallowed storage read answers `{} as Record<string, never>`; no bare return in a Promise<boolean> function', async ({
+    expect,
+  }) => {
+    const src = code`
+      export async function isEnabled(): Promise<boolean> {
+        const { enabled } = await chrome.storage.local.get('enabled');
+        return enabled === true;
+      }
+    `;
+    const ctx = fixContext({
+      files: { 'src/content/flags.ts': src },
+      frames: [{ path: 'src/content/flags.ts', line: 2 }],
+      type: 'Error',
+      message: 'Extension context invalidated.',
+      surface: 'content',
+    });
+    expect(after(await fix(ctx), 'src/content/flags.ts')).toBe(code`
+      export async function isEnabled(): Promise<boolean> {
+        const { enabled } = await chrome.storage.local.get('enabled').catch((error) => {
+          if (!String(error?.message ?? error).includes('Extension context invalidated')) throw error;
+          return {} as Record<string, never>;
+        });
+        return enabled === true;
+      }
+    `);
+  });
+
+  test('a destructuring default is a Partial of the value’s type; a typed parameter is refused', async ({
+    expect,
+  }) => {
+    const src = code`
+      export function paint(prefs: Prefs | undefined, point: { x: number; y: number }) {
+        const { theme } = prefs;
+        return theme;
+      }
+      export function move({ x, y }: Point) {
+        return x + y;
+      }
+    `;
+    const ctx = fixContext({
+      files: { 'src/paint.ts': src },
+      frames: [{ path: 'src/paint.ts', line: 2 }],
+      type: 'TypeError',
+      message: "Cannot destructure property 'theme' of 'prefs' as it is undefined.",
+    });
+    expect(after(await fix(ctx), 'src/paint.ts')).toBe(
+      src.replace('} = prefs;', '} = prefs ?? ({} as Partial<NonNullable<typeof prefs>>);'),
+    );
+    const param = fixContext({
+      files: { 'src/paint.ts': src },
+      frames: [{ path: 'src/paint.ts', line: 5 }],
+      type: 'TypeError',
+      message: "Cannot destructure property 'x' of 'undefined' as it is undefined.",
+    });
+    expect(
+      TRANSFORMS['destructure-default'].apply({
+        ctx: param,
+        captures: { object: 'undefined' },
+        params: {},
+      }),
+    ).toEqual({ ok: false, reason: 'unsafe_target' });
+  });
+});
+
 describe('every transform', () => {
   test('refuses a frame into a file it may not edit, and a file that does not parse', ({
     expect,

@@ -22,12 +22,26 @@ export interface Sites {
   parseFailed: boolean;
 }
 
-/** Parsed files of one application of a transform, by path. */
+const caches = new WeakMap<FixContext, SourceCache>();
+
+/**
+ * Parsed files of a FixContext, by path: every pattern tried on one context shares the parses
+ * (transforms never mutate them).
+ */
 export class SourceCache {
   readonly #ctx: FixContext;
   readonly #parsed = new Map<string, ParsedSource | null>();
 
-  constructor(ctx: FixContext) {
+  static for(ctx: FixContext): SourceCache {
+    let cache = caches.get(ctx);
+    if (cache === undefined) {
+      cache = new SourceCache(ctx);
+      caches.set(ctx, cache);
+    }
+    return cache;
+  }
+
+  private constructor(ctx: FixContext) {
     this.#ctx = ctx;
   }
 

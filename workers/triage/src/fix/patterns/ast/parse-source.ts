@@ -31,6 +31,11 @@ export const MAX_SOURCE_CHARS = 1024 * 1024;
 
 const SCRIPT = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 
+/** TypeScript: inserted code must also type-check there. */
+export function isTypeScriptPath(path: string): boolean {
+  return /\.(?:[cm]?ts|tsx)$/.test(path);
+}
+
 export function isScriptPath(path: string): boolean {
   return SCRIPT.test(path) && !/\.d\.[cm]?ts$/.test(path);
 }

@@ -127,3 +127,17 @@ export function enclosingFunctionIndex(ancestors: readonly Node[]): number {
   }
   return -1;
 }
+
+/**
+ * Whether a bare `return;` type-checks in `fn`: always in JavaScript; in TypeScript when the
+ * function's return type is inferred or admits undefined (`void`, `undefined`, `any`, `unknown`).
+ * `source` is the file's text, `typescript` whether it is a TS file.
+ */
+export function allowsBareReturn(fn: Node, source: string, typescript: boolean): boolean {
+  if (!typescript || !isFunction(fn)) return true;
+  const annotation = (fn as { returnType?: Node | null }).returnType;
+  if (annotation == null) return true;
+  return /\b(?:void|undefined|any|unknown)\b/.test(
+    source.slice(start(annotation), end(annotation)),
+  );
+}

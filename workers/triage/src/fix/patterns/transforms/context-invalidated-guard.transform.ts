@@ -6,7 +6,7 @@ import {
   lastArgumentIsFunction,
 } from '../ast/chrome-api.ts';
 import { frameSites, nodesAtFrame, SourceCache } from '../ast/frame-sites.ts';
-import type { ParsedSource } from '../ast/parse-source.ts';
+import { isTypeScriptPath, type ParsedSource } from '../ast/parse-source.ts';
 import {
   lineIndentAt,
   newlineOf,
@@ -14,7 +14,7 @@ import {
   sourceOf,
   type TextEdit,
 } from '../ast/source-edit.ts';
-import { isFunction, start, walk } from '../ast/walk.ts';
+import { allowsBareReturn, isFunction, start, walk } from '../ast/walk.ts';
 import { planCatch, rethrowUnless } from './swallow-api-error.ts';
 import {
   type PatternTransform,
@@ -119,7 +119,7 @@ function hasIdCheck(file: ParsedSource, fn: Node, statement: Node): boolean {
 }
 
 function apply({ ctx }: TransformInput): TransformResult {
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   return planSites(frameSites(ctx, cache, 'all'), cache, (site): SitePlan => {
     const target = nodesAtFrame(site, isTarget)[0];
     if (!target) return { refusal: 'no_target_node' };
@@ -128,7 +128,8 @@ function apply({ ctx }: TransformInput): TransformResult {
     const edits: TextEdit[] = [];
     let guarded = 0;
     const place = statementInFunction(call, ancestors);
-    if (place !== null) {
+    const typescript = isTypeScriptPath(site.file.path);
+    if (place !== null && allowsBareReturn(place.fn, site.file.text, typescript)) {
       if (hasIdCheck(site.file, place.fn, place.statement)) guarded++;
       else {
         const at = start(place.statement);
@@ -142,7 +143,14 @@ function apply({ ctx }: TransformInput): TransformResult {
       const reads = /^storage\.\w+\.get$/.test(extensionApiCall(call)?.path.join('.') ?? '');
       const body = [
         rethrowUnless('Extension context invalidated'),
-        ...(reads ? ['return {};'] : []),
+        // In TS, `{}` would join the items type as `{}` and break `const { a } = …`.
+        ...(reads
+          ? [
+              isTypeScriptPath(site.file.path)
+                ? 'return {} as Record<string, never>;'
+                : 'return {};',
+            ]
+          : []),
       ];
       const plan = planCatch(site.file, call, ancestors, body, { undefinedResult: !reads });
       if ('edits' in plan) edits.push(...plan.edits);

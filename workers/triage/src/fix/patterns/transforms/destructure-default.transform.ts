@@ -1,5 +1,6 @@
 import type { Node } from '@babel/types';
 import { frameSites, nodesAtFrame, SourceCache } from '../ast/frame-sites.ts';
+import { isTypeScriptPath } from '../ast/parse-source.ts';
 import { normalizeExpression, outerRange, sourceOf, type TextEdit } from '../ast/source-edit.ts';
 import { end, isFunction } from '../ast/walk.ts';
 import {
@@ -33,6 +34,17 @@ const BARE_OPERANDS = new Set([
   'TSNonNullExpression',
 ]);
 
+/** `a`, `a.b.c`: what a TS `typeof` type query accepts. */
+function isEntityName(node: Node): boolean {
+  if (node.type === 'Identifier') return true;
+  return (
+    node.type === 'MemberExpression' &&
+    !node.computed &&
+    node.property.type === 'Identifier' &&
+    isEntityName(node.object)
+  );
+}
+
 function isPattern(node: Node): node is Pattern {
   return node.type === 'ObjectPattern' || node.type === 'ArrayPattern';
 }
@@ -55,7 +67,7 @@ function apply({ ctx, captures }: TransformInput): TransformResult {
     return { ok: false, reason: 'bad_captures' };
   }
   const object = captures.object === undefined ? null : normalizeExpression(captures.object);
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   return planSites(frameSites(ctx, cache, 'culprit'), cache, (site) => {
     const declarators = nodesAtFrame(site, isDestructuringDeclarator);
     // V8 names the right-hand side's source text; prefer the declarator it names.
@@ -69,7 +81,15 @@ function apply({ ctx, captures }: TransformInput): TransformResult {
     if (declarator?.node.init != null) {
       const init = declarator.node.init;
       if (isDefaultedAlready(init)) return { refusal: 'already_guarded' };
-      const fallback = declarator.node.id.type === 'ArrayPattern' ? '[]' : '{}';
+      const array = declarator.node.id.type === 'ArrayPattern';
+      // In TS, `x ?? {}` types as `X | {}` and the destructured names stop existing on it; a
+      // Partial of the value's own type keeps them (possibly undefined, which they now are).
+      const typed = isTypeScriptPath(site.file.path) && !array && isEntityName(init);
+      const fallback = array
+        ? '[]'
+        : typed
+          ? `({} as Partial<NonNullable<typeof ${site.file.text.slice(init.start ?? 0, init.end ?? 0)}>>)`
+          : '{}';
       const range = outerRange(site.file, init);
       const text = site.file.text.slice(range.start, range.end);
       const bare = BARE_OPERANDS.has(init.type) || range.start !== init.start;
@@ -89,6 +109,9 @@ function apply({ ctx, captures }: TransformInput): TransformResult {
     });
     const param = params[0];
     if (param) {
+      // A typed parameter (`{ x }: Point`) cannot default to `{}` in TS: the model's call.
+      if (isTypeScriptPath(site.file.path) && param.node.typeAnnotation)
+        return { refusal: 'unsafe_target' };
       const at = end(param.node);
       return {
         edits: [

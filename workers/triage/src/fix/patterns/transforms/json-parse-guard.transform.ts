@@ -123,7 +123,7 @@ function parseEdit(file: ParsedSource, call: AnyCall): TextEdit | null {
 }
 
 function apply({ ctx }: TransformInput): TransformResult {
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   return planSites(
     frameSites(ctx, cache, 'all'),
     cache,

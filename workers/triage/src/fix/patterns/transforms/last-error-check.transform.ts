@@ -1,7 +1,7 @@
 import type { Node } from '@babel/types';
 import { type AnyCall, extensionApiCall, isCall } from '../ast/chrome-api.ts';
 import { frameSites, nodesAtFrame, SourceCache } from '../ast/frame-sites.ts';
-import type { ParsedSource } from '../ast/parse-source.ts';
+import { isTypeScriptPath, type ParsedSource } from '../ast/parse-source.ts';
 import {
   indentUnit,
   lineIndentAt,
@@ -9,7 +9,7 @@ import {
   outerRange,
   type TextEdit,
 } from '../ast/source-edit.ts';
-import { type FunctionNode, isFunction, start, walk } from '../ast/walk.ts';
+import { allowsBareReturn, type FunctionNode, isFunction, start, walk } from '../ast/walk.ts';
 import {
   type PatternTransform,
   planSites,
@@ -82,13 +82,16 @@ export function checkEdit(file: ParsedSource, fn: FunctionNode, check: string): 
 }
 
 function apply({ ctx }: TransformInput): TransformResult {
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   return planSites(frameSites(ctx, cache, 'all'), cache, (site) => {
     const target = nodesAtFrame(site, isCallbackCall)[0];
     if (!target) return { refusal: 'no_target_node' };
     const call = target.node;
     const callback = call.arguments[call.arguments.length - 1] as FunctionNode;
     if (readsLastError(callback)) return { refusal: 'already_guarded' };
+    if (!allowsBareReturn(callback, site.file.text, isTypeScriptPath(site.file.path))) {
+      return { refusal: 'unsafe_target' };
+    }
     const root = extensionApiCall(call)?.root ?? 'chrome';
     return { edits: [checkEdit(site.file, callback, `if (${root}.runtime.lastError) return;`)] };
   });

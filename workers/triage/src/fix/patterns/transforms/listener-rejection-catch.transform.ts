@@ -304,7 +304,7 @@ function apply({ ctx }: TransformInput): TransformResult {
     return { ok: false, reason: 'not_applicable' };
   }
   const saidRejection = mechanism === 'onunhandledrejection';
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   const sites = frameSites(ctx, cache, 'all');
   if (sites.sites.length === 0)
     return { ok: false, reason: sites.parseFailed ? 'parse_failed' : 'no_source' };

@@ -30,7 +30,7 @@ function apply({ ctx, captures }: TransformInput): TransformResult {
     return { ok: false, reason: 'bad_captures' };
   }
   const callee = normalizeExpression(wanted);
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   return planSites(frameSites(ctx, cache, 'culprit'), cache, (site) => {
     const fits = (node: Node): node is AnyCall =>
       isCall(node) &&

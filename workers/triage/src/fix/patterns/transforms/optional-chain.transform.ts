@@ -136,7 +136,7 @@ function optionalEdit(file: ParsedSource, member: Member): TextEdit | null {
 function apply({ ctx, captures }: TransformInput): TransformResult {
   const wanted = wantedRead(captures);
   if (wanted === null) return { ok: false, reason: 'bad_captures' };
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   return planSites(frameSites(ctx, cache, 'culprit'), cache, (site) => {
     const fits = (node: Node): node is Member => {
       if (!isMember(node)) return false;

@@ -57,7 +57,7 @@ function apply({ ctx, captures }: TransformInput): TransformResult {
   if (captures.quota !== undefined && !QUOTA_NAMES.has(captures.quota)) {
     return { ok: false, reason: 'bad_captures' };
   }
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   return planSites(frameSites(ctx, cache, 'all'), cache, (site) => {
     const target = nodesAtFrame(site, isSyncSet)[0];
     if (!target) return { refusal: 'no_target_node' };

@@ -7,9 +7,16 @@ import {
   promiseChainEnd,
 } from '../ast/chrome-api.ts';
 import { frameSites, nodesAtFrame, SourceCache } from '../ast/frame-sites.ts';
-import type { ParsedSource } from '../ast/parse-source.ts';
+import { isTypeScriptPath, type ParsedSource } from '../ast/parse-source.ts';
 import { indentUnit, lineIndentAt, newlineOf, type TextEdit } from '../ast/source-edit.ts';
-import { end, isFunction, start, walk } from '../ast/walk.ts';
+import {
+  allowsBareReturn,
+  enclosingFunctionIndex,
+  end,
+  isFunction,
+  start,
+  walk,
+} from '../ast/walk.ts';
 import {
   planSites,
   type SitePlan,
@@ -86,6 +93,10 @@ function bindingGuard(
   ) {
     return null;
   }
+  const fnIndex = enclosingFunctionIndex(ancestors.slice(0, parentIndex - 3));
+  const fn = ancestors[fnIndex];
+  if (fn === undefined || !allowsBareReturn(fn, file.text, isTypeScriptPath(file.path)))
+    return null;
   const name = declarator.id.name;
   let plainRead = false;
   walk(list, (node) => {
@@ -138,7 +149,7 @@ export function swallowApiError(
   expected: string,
 ): TransformResult {
   const body = [rethrowUnless(expected)];
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   const test = (node: Node): node is AnyCall => {
     if (!isCall(node)) return false;
     const api = extensionApiCall(node);

@@ -77,7 +77,7 @@ function apply({ ctx, params }: TransformInput): TransformResult {
   const parsed = TokenRewriteParamsSchema.safeParse(params);
   if (!parsed.success) return { ok: false, reason: 'bad_params' };
   const p = parsed.data;
-  const cache = new SourceCache(ctx);
+  const cache = SourceCache.for(ctx);
   return planSites(frameSites(ctx, cache, 'culprit'), cache, (site) => {
     const holes = holeStarts(site.file);
     const line = site.frame.line;
