@@ -1,11 +1,15 @@
 import { env } from 'cloudflare:workers';
 import { describe, test } from 'vitest';
 import { isTriageError } from '../../src/errors.ts';
+import type { PullRequestStage } from '../../src/fix/fix-attempt.ts';
 import { fixBranchName } from '../../src/fix/pr/fix-branch.ts';
 import { FixPullRequestStore } from '../../src/fix/pr/fix-pr-store.ts';
 import { gitBlobSha } from '../../src/fix/pr/git-object-hash.ts';
+import { createPullRequestStage } from '../../src/fix/pr/pull-request-stage.ts';
 import { writeFixPullRequest } from '../../src/fix/pr/pull-request-writer.ts';
+import { EXT_A, testConfig } from '../support/config.ts';
 import {
+  EVIDENCE,
   liveBed,
   modelCandidate,
   POPUP_AFTER,
@@ -275,6 +279,64 @@ describe('fix pull requests through the Git Data API (live, emulator)', () => {
       'merged',
     );
     expect((await writeFixPullRequest(bed.deps, c)).outcome).toBe('created');
+    expect(bed.violations).toEqual([]);
+  });
+});
+
+describe('the PR writer as the fix consumer’s PullRequestStage', () => {
+  test('labels come from the config; stops are reported as reasons', async ({ expect }) => {
+    const bed = await liveBed(uniqueRepo({ labels: { base: 'auto', extra: ['bot-made'] } }));
+    const config = testConfig();
+    const stage = createPullRequestStage({ ...bed.deps, config });
+    const base = prInput(bed.repo, bed.baseSha);
+    const input: Parameters<PullRequestStage['write']>[0] = {
+      repo: bed.repo,
+      key: base.key,
+      issue: base.issue,
+      attemptId: 41,
+      attempt: 1,
+      maxAttempts: 3,
+      runId: 'stage-run',
+      candidate: base.candidate,
+      context: {
+        commitSha: bed.baseSha,
+        culprit: null,
+        editablePaths: ['src/popup.js'],
+        frames: 1,
+      },
+      report: {
+        ...EVIDENCE,
+        extensionId: EXT_A,
+        fingerprint: base.key.fingerprint,
+        culprit: null,
+        firstVersion: '1.2.0',
+        lastVersion: '1.2.1',
+        state: 'open' as const,
+        fixedInVersion: null,
+        sample: null,
+        sampleVersion: null,
+        lastRegressionAt: null,
+      },
+      stats: null,
+      policyClass: 'needs-validation',
+    };
+    const written = await stage.write(input);
+    expect(written).toMatchObject({ ok: true, headSha: expect.stringMatching(/^[0-9a-f]{40}$/) });
+    if (!written.ok || written.prNumber === null) throw new Error('not written');
+    expect(bed.emulator.issue(bed.repo.slug, written.prNumber).labels).toEqual([
+      'auto',
+      'bot-made',
+      'homeostat:fix',
+      `fingerprint:${base.key.fingerprint.slice(4, 12)}`,
+      'class:needs-validation',
+    ]);
+    expect(bed.emulator.issue(bed.repo.slug, written.prNumber).body).toContain('in `notes`');
+    expect((await prRow(base, 'live'))?.attempt_id).toBe(41);
+    bed.emulator.humanClosesPr(bed.repo.slug, written.prNumber);
+    expect(await stage.write({ ...input, attempt: 2 })).toMatchObject({
+      ok: false,
+      reason: 'closed_by_human',
+    });
     expect(bed.violations).toEqual([]);
   });
 });
