@@ -85,11 +85,6 @@ export function tokensBetween(parsed: ParsedSource, from: number, to: number): T
   return out;
 }
 
-/** The first token starting at or after `offset`. */
-export function tokenAtOrAfter(parsed: ParsedSource, offset: number): Token | undefined {
-  return tokensBetween(parsed, offset, parsed.text.length)[0];
-}
-
 /**
  * The range of a node including the parentheses around it (Babel keeps `extra.parenthesized`
  * and the outermost `parenStart` instead of a node).
@@ -153,9 +148,4 @@ export function indentUnit(text: string): string {
     }
   }
   return ' '.repeat(best);
-}
-
-/** Lines joined with the file's newline, each after the first prefixed with `indent`. */
-export function block(lines: readonly string[], indent: string, newline: string): string {
-  return lines.map((line, i) => (i === 0 ? line : indent + line)).join(newline);
 }

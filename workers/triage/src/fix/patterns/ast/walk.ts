@@ -89,10 +89,6 @@ export function end(node: Node): number {
   return node.end ?? 0;
 }
 
-export function parentOf(ancestors: readonly Node[]): Node | undefined {
-  return ancestors[ancestors.length - 1];
-}
-
 const FUNCTION_TYPES = new Set([
   'FunctionDeclaration',
   'FunctionExpression',

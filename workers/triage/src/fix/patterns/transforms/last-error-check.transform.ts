@@ -50,7 +50,7 @@ function readsLastError(fn: Node): boolean {
   return found;
 }
 
-export function checkEdit(file: ParsedSource, fn: FunctionNode, check: string): TextEdit {
+function checkEdit(file: ParsedSource, fn: FunctionNode, check: string): TextEdit {
   const unit = indentUnit(file.text);
   const nl = newlineOf(file.text);
   const base = lineIndentAt(file.text, start(fn));

@@ -36,7 +36,7 @@ interface Wanted {
 const MAX_EXPRESSION = 300;
 
 /** The read the message names, from whichever captures the engine's wording gave. */
-export function wantedRead(captures: Readonly<Record<string, string>>): Wanted | null {
+function wantedRead(captures: Readonly<Record<string, string>>): Wanted | null {
   const nullish = captures.nullish;
   if (nullish !== undefined && nullish !== 'null' && nullish !== 'undefined') return null;
   let property = captures.property ?? null;
@@ -73,7 +73,7 @@ function propertyName(member: Member): string | null {
 }
 
 /** An optional chain cannot be assigned to, updated, constructed, tagged or destructured into. */
-function chainIsWritable(member: Member, ancestors: readonly Node[]): boolean {
+function mayBeOptional(member: Member, ancestors: readonly Node[]): boolean {
   if (member.object.type === 'Super') return false;
   let top: Node = member;
   let i = ancestors.length - 1;
@@ -159,7 +159,7 @@ function apply({ ctx, captures }: TransformInput): TransformResult {
     if (member.type === 'OptionalMemberExpression' && member.optional) {
       return { refusal: 'already_guarded' };
     }
-    if (!chainIsWritable(member, target.ancestors)) return { refusal: 'unsafe_target' };
+    if (!mayBeOptional(member, target.ancestors)) return { refusal: 'unsafe_target' };
     const edit = optionalEdit(site.file, member);
     return edit ? { edits: [edit] } : { refusal: 'no_target_node' };
   });
