@@ -10,7 +10,3 @@ test('counts unread items across feeds, capped at 99+', () => {
 test('no unread items shows no badge', () => {
   assert.equal(unreadBadge([0, 0]), '');
 });
-
-test('no feeds at all shows no badge', () => {
-  assert.equal(unreadBadge([]), '');
-});

@@ -154,7 +154,8 @@ export class AttemptStore {
     if (s.lastResult === 'pending')
       return { allowed: false, reason: 'attempt_pending', detail: base };
     const openPrs = await this.#count(
-      `SELECT count(*) AS n FROM triage_attempts WHERE repo = ?1 AND pr_state = 'open'`,
+      // Retries reuse their fingerprint's PR: count PRs, not the attempts attached to them.
+      `SELECT count(DISTINCT pr_number) AS n FROM triage_attempts WHERE repo = ?1 AND pr_state = 'open'`,
       repoKey(key.repo),
     );
     if (openPrs >= repo.maxOpenPrs) {
@@ -212,7 +213,7 @@ export class AttemptStore {
                              WHERE repo = ?1 AND extension_id = ?2 AND fingerprint = ?3), 0) <= ?5
                AND NOT EXISTS (SELECT 1 FROM triage_attempts WHERE repo = ?1 AND extension_id = ?2
                                AND fingerprint = ?3 AND result = 'pending')
-               AND (SELECT count(*) FROM triage_attempts WHERE repo = ?1 AND pr_state = 'open') < ?7
+               AND (SELECT count(DISTINCT pr_number) FROM triage_attempts WHERE repo = ?1 AND pr_state = 'open') < ?7
                AND (SELECT count(*) FROM triage_attempts WHERE repo = ?1 AND run_id = ?4) < ?8
              RETURNING id, n`,
           )

@@ -109,6 +109,11 @@ export const RepositoryConfigSchema = z.strictObject({
   visibility: z.enum(['private', 'public']).default('private'),
   /** Merge a safe-class fix once its required checks are green on the head SHA (issue 10). */
   autoMerge: z.boolean().default(false),
+  /** GitHub logins asked to review a needs-validation fix once its checks are green. */
+  reviewers: z
+    .array(z.string().regex(/^[A-Za-z0-9-]{1,39}$/, 'must be a GitHub login'))
+    .max(15)
+    .default([]),
   sourceRoots: z
     .array(SourceRootSchema)
     .max(20)

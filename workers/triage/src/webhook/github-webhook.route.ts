@@ -2,6 +2,7 @@ import { type HomeostatConfig, hasSecret } from '@homeostat/shared';
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { TriageError } from '../errors.ts';
+import { createFixWebhookHooks } from '../fix/ci/fix-webhook-hooks.ts';
 import { createGitHubGateway, type RuntimeDeps } from '../github/github-factory.ts';
 import { claimDelivery, finishDelivery } from './delivery-store.ts';
 import { AnyEventSchema } from './webhook.schema.ts';
@@ -96,13 +97,15 @@ export function registerGitHubWebhook(
         return c.json({ status: 'ignored' });
       }
       try {
+        const github = createGitHubGateway(c.env, config, deps);
         const result = await handleWebhookEvent(
           {
             db: c.env.DB,
-            github: createGitHubGateway(c.env, config, deps),
+            github,
             repo,
             now,
             queue: c.env.TRIAGE_QUEUE,
+            fix: createFixWebhookHooks(c.env, config, deps, github, null),
           },
           event,
           deliveryId,

@@ -8,6 +8,7 @@ import {
   onFixPullRequestClosed,
   recordCheckFailure,
 } from '../fix/ci/ci-webhook.ts';
+import { FixPullRequestStore } from '../fix/pr/fix-pr-store.ts';
 import type { GitHubGateway } from '../github/github-gateway.ts';
 import {
   getIssueRowByNumber,
@@ -302,6 +303,11 @@ export async function handleWebhookEvent(
         (await store.findByPullRequest(ctx.repo.slug, pr.number));
       if (attempt !== null && e.action === 'closed') {
         await store.setPullRequestState(attempt.id, pr.merged === true ? 'merged' : 'closed');
+        await new FixPullRequestStore(ctx.db, ctx.now).setPullState(
+          ctx.repo.slug,
+          pr.number,
+          pr.merged === true ? 'merged' : 'closed',
+        );
         await onFixPullRequestClosed(
           {
             db: ctx.db,

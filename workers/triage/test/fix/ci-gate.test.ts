@@ -22,6 +22,7 @@ function recordingActions(mergeOutcome: 'ok' | 'head_changed' = 'ok') {
   const actions: PrActions = {
     markReadyForReview: async (_repo, pr) => {
       calls.push(`ready #${pr}`);
+      return true;
     },
     merge: async (_repo, pr, sha) => {
       calls.push(`merge #${pr} @${sha.slice(0, 4)}`);

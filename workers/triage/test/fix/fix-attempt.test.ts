@@ -16,6 +16,7 @@ import { seedFingerprint } from '../support/fingerprints.ts';
  */
 
 let seq = 0;
+let prCount = 0;
 function fingerprint(): string {
   seq++;
   return `fp1:${seq.toString(16).padStart(4, '0')}${'ab'.repeat(14)}`;
@@ -144,7 +145,7 @@ function scripted(script: Script) {
         ok: true,
         branch: `homeostat/fix-${input.key.fingerprint.slice(4, 16)}`,
         headSha: 'c'.repeat(40),
-        prNumber: 7,
+        prNumber: 7 + prCount++,
         prUrl: 'https://github.com/octo-org/notes-extension/pull/7',
         githubCalls: 6,
       };
@@ -197,7 +198,7 @@ describe('processFixMessage', () => {
     await seedIssue(fp);
     const s = scripted({ pattern: 'hit' });
     const first = await processFixMessage(deps(s), message(fp));
-    expect(first).toMatchObject({ kind: 'pr_written', prNumber: 7 });
+    expect(first).toMatchObject({ kind: 'pr_written' });
     const again = await processFixMessage(deps(s), message(fp));
     expect(again).toEqual({ kind: 'already_done', stage: 'pr_written' });
     expect(s.calls).toMatchObject({ pattern: 1, model: 0, pr: 1 });
@@ -216,7 +217,7 @@ describe('processFixMessage', () => {
     expect(attempt).toEqual({
       n: 1,
       head_sha: 'c'.repeat(40),
-      pr_number: 7,
+      pr_number: expect.any(Number),
       pr_state: 'open',
       result: 'pending',
     });

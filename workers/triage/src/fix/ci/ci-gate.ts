@@ -23,7 +23,14 @@ import { requiredChecksVerdict } from './required-checks.ts';
  */
 
 export interface PrActions {
-  markReadyForReview(repo: string, prNumber: number, key: string): Promise<void>;
+  /** Takes the draft out of draft; false when GitHub's PR is no longer at `headSha` or open. */
+  markReadyForReview(
+    repo: string,
+    prNumber: number,
+    headSha: string,
+    fix: IssueKey,
+    key: string,
+  ): Promise<boolean>;
   merge(
     repo: string,
     prNumber: number,
@@ -66,6 +73,9 @@ const FailureRowSchema = z.object({
   summary: z.string().nullable(),
   annotations: z.string().nullable(),
 });
+
+/** Ends `ci_outcome` when Homeostat merges the fix itself (ci-webhook.ts reads it). */
+export const AUTO_MERGE_MARK = '(auto-merge)';
 
 /** Bound on the feedback one attempt hands the next (it goes into a model prompt). */
 export const MAX_FEEDBACK_CHARS = 4_000;
@@ -162,14 +172,26 @@ export async function gateAttempt(ctx: CiGateContext, attempt: AttemptRow): Prom
     return 'failed_retry_scheduled';
   }
 
+  const cls = issue?.class ?? 'unknown';
+  const autoMerge = cls === 'safe' && ctx.repo.autoMerge;
   const moved = await runs.advance(attempt.id, ['pr_written'], 'ci_green', {
-    ciOutcome: `success: ${verdict.checks.join(', ')}`.slice(0, 500),
+    // The marker tells the merge webhook that Homeostat, not a reviewer, merged this one.
+    ciOutcome:
+      `success: ${verdict.checks.join(', ')}`.slice(0, 400) +
+      (autoMerge ? ` ${AUTO_MERGE_MARK}` : ''),
     timings: { ci_ms: Math.max(0, ctx.now() - t0) },
   });
   if (!moved) return 'already_decided';
-  await ctx.actions.markReadyForReview(slug, pr, `ready:${opKey}`);
-  const cls = issue?.class ?? 'unknown';
-  if (cls === 'safe' && ctx.repo.autoMerge) {
+  const ready = await ctx.actions.markReadyForReview(
+    slug,
+    pr,
+    attempt.head_sha,
+    key,
+    `ready:${opKey}`,
+  );
+  // A head that moved after CI judged it is judged again when its own checks arrive.
+  if (!ready) return 'merge_refused';
+  if (autoMerge) {
     const merged = await ctx.actions.merge(slug, pr, attempt.head_sha, `merge:${opKey}`);
     if (!merged.ok) return 'merge_refused';
     await runs.advance(attempt.id, ['ci_green'], 'merged', {
@@ -177,6 +199,9 @@ export async function gateAttempt(ctx: CiGateContext, attempt: AttemptRow): Prom
     });
     await store.setPullRequestState(attempt.id, 'merged');
     await store.finish(attempt.id, 'success');
+    if (run.candidate_source !== null) {
+      await ctx.onPatternOutcome?.(run.candidate_source, true, attempt.id);
+    }
     return 'merged';
   }
   if (cls === 'needs-validation') {

@@ -1,7 +1,7 @@
 import { scrubText } from '@homeostat/shared';
 import { type AttemptRow, AttemptStore } from '../../attempt-store.ts';
 import { FixRunStore } from '../fix-run-store.ts';
-import { type CiGateContext, type GateResult, gateAttempt } from './ci-gate.ts';
+import { AUTO_MERGE_MARK, type CiGateContext, type GateResult, gateAttempt } from './ci-gate.ts';
 
 /**
  * The fixer's part of the webhook handlers (issue 10, items 3–6): keep what a failing check said,
@@ -109,10 +109,12 @@ export async function onFixPullRequestClosed(
     }
     await store.setPullRequestState(attempt.id, 'merged');
     await store.finish(attempt.id, 'success');
+    // Homeostat's own merge is recognised by the gate's marker, whatever account its token is.
     const mergedByHuman =
       pr.mergedBy !== null &&
       pr.mergedBy.type === 'User' &&
-      (ourLogin === null || pr.mergedBy.login !== ourLogin);
+      (ourLogin === null || pr.mergedBy.login !== ourLogin) &&
+      !(run.ci_outcome ?? '').endsWith(AUTO_MERGE_MARK);
     await ctx.onMerged?.({
       attempt,
       mergeSha: pr.mergeSha,
