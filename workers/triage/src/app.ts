@@ -27,6 +27,6 @@ export function createTriageApp(config: HomeostatConfig, deps: RuntimeDeps = {})
   registerGitHubWebhook(app, config, deps);
   registerAdminRoutes(app);
   // After registerAdminRoutes: its `/admin/*` bearer check must run before these handlers.
-  registerSourceMapRoutes(app, config, deps.now);
+  registerSourceMapRoutes(app, config, deps);
   return app;
 }

@@ -3,6 +3,7 @@ import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
 import { TriageError } from '../errors.ts';
+import { resolveReleasedFixes } from '../fix/resolution/release-resolution.ts';
 import { sha256Hex } from '../fix/sourcemap/sha256.ts';
 import {
   MAX_SOURCE_MAP_BYTES,
@@ -12,6 +13,7 @@ import {
 } from '../fix/sourcemap/sourcemap.schema.ts';
 import { parseSourceMap } from '../fix/sourcemap/sourcemap-parse.ts';
 import { getRelease, registerRelease, storeSourceMap } from '../fix/sourcemap/sourcemap-store.ts';
+import type { RuntimeDeps } from '../github/github-factory.ts';
 
 /**
  * The release CLI's side of source maps (issue 9 item 2; issue 10 item 6), under `/admin/*` and
@@ -50,8 +52,9 @@ function releaseOf(c: Context, config: HomeostatConfig) {
 export function registerSourceMapRoutes(
   app: Hono<{ Bindings: Env }>,
   config: HomeostatConfig,
-  now: () => number = Date.now,
+  deps: RuntimeDeps = {},
 ): void {
+  const now = deps.now ?? Date.now;
   app.put(
     '/admin/releases/:extensionId/:version',
     bodyLimit({ maxSize: MAX_RELEASE_BODY_BYTES, onError: tooLarge('release registration') }),
@@ -72,7 +75,17 @@ export function registerSourceMapRoutes(
         { extensionId, version, ...body.data },
         now(),
       );
-      return c.json({ release, outcome }, outcome === 'created' ? 201 : 200);
+      // Merged fixes this release's commit contains are now "fixed in <version>" (issue 10,
+      // item 6). Registering the release again retries a resolution GitHub could not answer.
+      const resolved =
+        release.commitSha === null
+          ? []
+          : await resolveReleasedFixes(c.env, config, deps, {
+              extensionId,
+              version,
+              commitSha: release.commitSha,
+            });
+      return c.json({ release, outcome, resolved }, outcome === 'created' ? 201 : 200);
     },
   );
 
