@@ -51,7 +51,7 @@ describe('npm start', () => {
         body: { name: 'canary-monitor', mode: 'observe' },
       });
       for (const h of [ingest, triage, canary]) {
-        expect(h.body.database).toEqual({ ok: true, schemaVersion: 1 });
+        expect(h.body.database).toEqual({ ok: true, schemaVersion: 2 });
         expect(h.body.env).toBe('dev');
       }
       const notFound = await fetch(`${stack.urls.ingest}/nope`);

@@ -19,7 +19,7 @@ describe('canary-monitor /healthz', () => {
       mode: 'observe',
       env: 'test',
       capabilities: { store: false, admin: false },
-      database: { ok: true, schemaVersion: 1 },
+      database: { ok: true, schemaVersion: 2 },
     });
   });
 

@@ -20,7 +20,7 @@ describe('triage /healthz', () => {
       mode: 'dry-run',
       env: 'test',
       capabilities: { github: false, model: false, webhooks: false, admin: false },
-      database: { ok: true, schemaVersion: 1 },
+      database: { ok: true, schemaVersion: 2 },
     });
   });
 
