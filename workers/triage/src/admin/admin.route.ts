@@ -2,6 +2,7 @@ import { describeIssues } from '@homeostat/shared';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { TriageError } from '../errors.ts';
+import { listFixAttempts } from '../fix/fix-run-record.ts';
 import { listOutbox } from '../outbox/outbox.ts';
 import { listRuns } from '../run-record.ts';
 import { requireAdmin } from './admin-auth.ts';
@@ -10,7 +11,8 @@ import { requireAdmin } from './admin-auth.ts';
  * The admin API (issue 5, items 4, 7 and 8), behind `requireAdmin`:
  * - `GET /admin/outbox?after=<id>&limit=<n>&repo=<owner/name>`: the dry-run outbox, oldest first;
  *   `next` is the `after` of the following page.
- * - `GET /admin/runs.jsonl?since=<ISO time or epoch ms>&limit=<n>`: run records as JSON Lines.
+ * - `GET /admin/runs.jsonl?since=<ISO time or epoch ms>&limit=<n>`: run records as JSON Lines,
+ *   triage runs (`kind: 'triage_run'`) then fix attempts (`kind: 'fix_attempt'`).
  * - `GET /admin/decisions?fingerprint=<id>&limit=<n>`: the attempt store's decision log.
  */
 
@@ -89,7 +91,11 @@ export function registerAdminRoutes(app: Hono<{ Bindings: Env }>): void {
   app.get('/admin/runs.jsonl', async (c) => {
     const q = query(RunsQuery, c.req.query());
     const runs = await listRuns(c.env.DB, { since: q.since, limit: q.limit });
-    const body = runs.map((r) => `${JSON.stringify(r)}\n`).join('');
+    // Fix attempts follow the triage runs (issue 10, item 8): one line each, `kind` tells them apart.
+    const attempts = await listFixAttempts(c.env.DB, { since: q.since, limit: q.limit });
+    const body = [...runs.map((r) => ({ kind: 'triage_run', ...r })), ...attempts]
+      .map((r) => `${JSON.stringify(r)}\n`)
+      .join('');
     return c.body(body, 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
   });
 

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import type { FixQueueMessage, RepositoryConfig } from '@homeostat/shared';
 import { beforeEach, describe, expect, test } from 'vitest';
+import { createTriageApp } from '../../src/app.ts';
 import type { Candidate, FixContext, RepoSnapshot } from '../../src/fix/fix.types.ts';
 import { type PullRequestStage, processFixMessage } from '../../src/fix/fix-attempt.ts';
 import type { FixStages, ModelStageOutcome } from '../../src/fix/fix-engine.ts';
@@ -354,6 +355,43 @@ describe('processFixMessage', () => {
       results.push((await processFixMessage(deps(scripted({ pattern: 'hit' })), message(fp))).kind);
     }
     expect(results).toEqual([...Array(repo.maxPrsPerRun).fill('pr_written'), 'skipped']);
+  });
+
+  test('every attempt is a line of /admin/runs.jsonl: ids, source, verdicts, cost, PR, times', async () => {
+    const fp = fingerprint();
+    await seedIssue(fp);
+    const s = scripted({
+      pattern: 'miss',
+      model: { ok: true, candidates: [modelCandidate()], malformed: [], calls: 1, costUsd: 0.01 },
+    });
+    await processFixMessage(deps(s), message(fp));
+    const app = createTriageApp(config, { now: clock.now });
+    const res = await app.request(
+      '/admin/runs.jsonl',
+      { headers: { authorization: 'Bearer run-records-admin' } },
+      { ...env, ADMIN_TOKEN: 'run-records-admin' },
+    );
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const line = lines.find((l) => l.kind === 'fix_attempt' && l.fingerprint === fp);
+    expect(line).toMatchObject({
+      attempt: 1,
+      stage: 'pr_written',
+      candidateSource: 'model:cheap/m',
+      verdicts: [{ source: 'model:cheap/m', ok: true, reasons: [] }],
+      inputTokens: 1000,
+      outputTokens: 200,
+      costUsd: 0.01,
+      modelCalls: 1,
+      githubCalls: 6,
+      prUrl: expect.stringContaining('/pull/'),
+    });
+    expect(Object.keys(line.timingsMs)).toEqual(
+      expect.arrayContaining(['localize_ms', 'pattern_ms', 'model_ms', 'pr_ms']),
+    );
+    expect(JSON.stringify(line)).not.toContain('a?.b'); // ids and codes, never code or event text
   });
 
   test('a branch a human pushed to is abandoned, not overwritten', async () => {
