@@ -251,6 +251,39 @@ describe('the fix consumer with its real stages (live, GitHub and model emulated
     expect(bed.violations).toEqual([]);
   });
 
+  test('a PR whose answer was lost: the message is retried, and the redelivery adopts the PR instead of opening another', async () => {
+    const bed = await fixBed();
+    const { fingerprint, message } = await triaged(bed, nullReadStack(bed.ext), 'renderCount');
+    // GitHub opens the pull request, and the answer never arrives (a proxy's 502).
+    bed.github.injectFault({ method: 'POST', path: /\/pulls$/, status: 502, afterHandling: true });
+    const id = `fix-${fingerprint}`;
+    const warned = warnings();
+    const first = await bed.fix([{ id, body: message }]);
+    expect(first).toMatchObject({ acked: [], retried: [id] });
+    expect(warned()).toEqual([expect.stringMatching(/^fix: message retried/)]);
+    expect(await runOf(fingerprint)).toEqual([expect.objectContaining({ stage: 'proposed' })]);
+
+    const from = bed.github.requests.length;
+    expect(await bed.fix([{ id, body: message, attempts: 2 }])).toMatchObject({ acked: [id] });
+    const branch = `homeostat/fix-${fingerprint.slice(4, 16)}`;
+    const prs = bed.github.openPullsWithHead(bed.slug, branch);
+    expect(prs).toHaveLength(1);
+    // No second blob, tree, commit, ref or pull: only the labels were still to do.
+    expect(bed.writes(from)).toEqual([`POST /repos/${bed.slug}/issues/${prs[0]}/labels`]);
+    const git = bed.github.git(bed.slug);
+    const head = git.refs.get(`refs/heads/${branch}`) ?? '';
+    expect(changedFiles(bed, head)).toEqual({
+      'src/popup.js': POPUP.replace(NULL_READ_LINE, NULL_READ_FIXED),
+    });
+    expect(await runOf(fingerprint)).toEqual([
+      expect.objectContaining({ stage: 'pr_written', head_sha: head }),
+    ]);
+    expect(await attemptOf(fingerprint)).toEqual([
+      expect.objectContaining({ head_sha: head, pr_number: prs[0], pr_state: 'open' }),
+    ]);
+    expect(bed.model.requests).toHaveLength(0);
+  });
+
   test('model path: no pattern fits a RangeError; the scripted fix becomes the PR, its cost is recorded, never paid twice', async () => {
     const bed = await fixBed({ visibility: 'private', privateCode: true });
     const { fingerprint, message } = await triaged(bed, repeatStack(bed.ext), 'padLabel');
