@@ -136,6 +136,7 @@ describe('in-app frames', () => {
       stack: expect.stringContaining('formatNote'),
       surface: 'popup',
       version: '1.3.0',
+      mechanism: null,
     });
     expect(context.evidence).toMatchObject({
       events: 14,

@@ -55,5 +55,10 @@ export function cappedEvent(sample: IngestEvent, version: string): FixContext['e
     stack: sample.error.stack === undefined ? null : capStack(sample.error.stack),
     surface: sample.surface,
     version,
+    // The SDK tags how it caught the error; the pattern library reads it (fix.types.ts).
+    mechanism:
+      typeof sample.tags?.mechanism === 'string'
+        ? truncateUtf8(sample.tags.mechanism, MAX_TYPE_BYTES)
+        : null,
   };
 }
