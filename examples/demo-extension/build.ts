@@ -53,8 +53,16 @@ export async function buildDemo(
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { endpoint: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      endpoint: { type: 'string' },
+      out: { type: 'string' },
+      sourcemap: { type: 'boolean' },
+    },
   });
-  const out = await buildDemo({ endpoint: values.endpoint, outDir: values.out });
+  const out = await buildDemo({
+    endpoint: values.endpoint,
+    outDir: values.out,
+    sourcemap: values.sourcemap === true,
+  });
   console.log(`demo extension built in ${path.relative(process.cwd(), out)}; load it unpacked`);
 }
