@@ -517,7 +517,6 @@ CREATE TABLE IF NOT EXISTS fix_pull_requests (
   pr_key TEXT,                               -- dry-run: the outbox entry that would create the PR
   pr_url TEXT,
   pr_state TEXT NOT NULL CHECK (pr_state IN ('claimed', 'open', 'closed', 'merged')),
-  superseded_pr INTEGER,                     -- a draft Homeostat closed to reopen it ready (REST cannot un-draft)
   hands_off TEXT CHECK (hands_off IN ('human_pushed', 'closed_by_human')),
   written_attempt INTEGER,                   -- the last attempt whose branch, PR and labels are all written
   created_at INTEGER NOT NULL,

@@ -13,12 +13,14 @@ import {
   commitObject,
   commitStatusObject,
   gitCommitObject,
+  graphqlUrl,
   type IssueState,
   issueObject,
   type LabelState,
   labelObject,
   type PullForCheck,
   type PullState,
+  pullNodeId,
   pullObject,
   type RepoState,
   refObject,
@@ -150,6 +152,11 @@ function json(status: number, body: unknown): Response {
   return Response.json(body, { status });
 }
 
+/** How GitHub's GraphQL refuses: 200, `errors`, and `data` null or partial. */
+function graphqlErrors(errors: Record<string, unknown>[], data: unknown = null): Response {
+  return json(200, { data, errors });
+}
+
 function str(body: Record<string, unknown>, key: string): string | undefined {
   const v = body[key];
   return typeof v === 'string' ? v : undefined;
@@ -273,6 +280,8 @@ function annotationsOf(output: Record<string, unknown>): CheckAnnotationState[] 
 export class GitHubEmulator {
   readonly urls: Urls;
   readonly #token: string | undefined;
+  /** The pathname GraphQL is served at (graphqlUrl: differs from REST's on GHES). */
+  readonly #graphqlPath: string;
   readonly #now: () => number;
   readonly #maxTreeEntries: number;
   readonly #repos = new Map<string, Repo>();
@@ -295,6 +304,7 @@ export class GitHubEmulator {
       html: options.htmlUrl ?? 'https://github.com',
     };
     this.#token = options.token;
+    this.#graphqlPath = new URL(graphqlUrl(this.urls.api)).pathname;
     this.#now = options.now ?? Date.now;
     this.#installationId = options.installationId ?? 1;
     this.#maxTreeEntries = options.maxTreeEntries ?? 100_000;
@@ -538,7 +548,7 @@ export class GitHubEmulator {
 
   /**
    * A person presses "Ready for review" (GitHub's REST API has no such call: clients use the
-   * GraphQL `markPullRequestReadyForReview` mutation, which the emulator does not serve).
+   * GraphQL `markPullRequestReadyForReview` mutation, served by `#graphql`).
    */
   humanMarksReady(slug: string, number: number, login = 'octocat'): void {
     const repo = this.#repo(slug);
@@ -968,6 +978,14 @@ export class GitHubEmulator {
         return json(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
       }
     }
+    if (this.#isGraphql(request.method, url) && !request.headers.has('authorization')) {
+      // Unlike REST, GitHub's GraphQL API serves no anonymous requests.
+      return json(401, {
+        message: 'This endpoint requires you to be authenticated.',
+        documentation_url:
+          'https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql',
+      });
+    }
     const fault = this.#faults.find(
       (f) =>
         (f.method === undefined || f.method === request.method) &&
@@ -1012,6 +1030,7 @@ export class GitHubEmulator {
     url: URL,
     body: Record<string, unknown>,
   ): Promise<Response> {
+    if (this.#isGraphql(method, url)) return this.#graphql(body);
     for (const route of this.#routes) {
       if (route.method !== method) continue;
       const m = route.regex.exec(path);
@@ -1030,6 +1049,71 @@ export class GitHubEmulator {
       }
     }
     return json(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
+  }
+
+  #isGraphql(method: string, url: URL): boolean {
+    return method === 'POST' && url.pathname === this.#graphqlPath;
+  }
+
+  /**
+   * GitHub's GraphQL endpoint for the one operation Homeostat sends there: a draft's "Ready for
+   * review" (`markPullRequestReadyForReview(input: {pullRequestId})`, which REST lacks). Not a
+   * GraphQL server: the mutation is recognised by name, its `id` variable names a PR `node_id`,
+   * and the answer holds the fields Homeostat selects (id, number, isDraft). Anything else is
+   * refused as GitHub refuses a query it cannot run: 200 with `errors`.
+   */
+  #graphql(body: Record<string, unknown>): Response {
+    const query = str(body, 'query');
+    const variables = body.variables;
+    const id =
+      typeof variables === 'object' && variables !== null && 'id' in variables
+        ? variables.id
+        : undefined;
+    if (query === undefined || !query.includes('markPullRequestReadyForReview')) {
+      return graphqlErrors([
+        { message: 'The emulator serves only the markPullRequestReadyForReview mutation' },
+      ]);
+    }
+    const path = ['markPullRequestReadyForReview'];
+    if (typeof id !== 'string') {
+      return graphqlErrors([
+        { message: 'Variable $id of type ID! was provided invalid value', path },
+      ]);
+    }
+    for (const repo of this.#repos.values()) {
+      for (const pull of repo.pulls.values()) {
+        if (pullNodeId(pull) !== id) continue;
+        const issue = repo.issues.get(pull.number);
+        if (issue?.state !== 'open') {
+          return graphqlErrors(
+            [{ type: 'UNPROCESSABLE', path, message: 'Pull request is closed' }],
+            { markPullRequestReadyForReview: null },
+          );
+        }
+        if (pull.draft) {
+          pull.draft = false;
+          issue.updatedAt = this.#iso();
+          this.#pullEvent(repo, pull, 'ready_for_review', this.actor);
+        }
+        return json(200, {
+          data: {
+            markPullRequestReadyForReview: {
+              pullRequest: { id, number: pull.number, isDraft: false },
+            },
+          },
+        });
+      }
+    }
+    return graphqlErrors(
+      [
+        {
+          type: 'NOT_FOUND',
+          path,
+          message: `Could not resolve to a node with the global id of '${id}'`,
+        },
+      ],
+      { markPullRequestReadyForReview: null },
+    );
   }
 
   #route(method: string, template: string, handler: Handler): void {
@@ -1788,6 +1872,34 @@ export class GitHubEmulator {
         repository: repositoryObject(repo.state, this.urls, this.#openIssues(repo)),
         commit_url: `${api}/commits/${commit.sha}`,
         url: `${api}/commits/${commit.sha}/status`,
+      });
+    });
+    // Compare two commits (the fixer asks whether a release commit contains a merged fix).
+    // Only the fields GitHub documents as required; `commits` lists the head's own commits.
+    this.#route('GET', `${R}/compare/{basehead}`, ({ repo, params }) => {
+      const [baseRef = '', headRef = ''] = (params.basehead ?? '').split('...');
+      const base = repo.git.resolve(baseRef);
+      const head = repo.git.resolve(headRef);
+      if (base === undefined || head === undefined) throw notFound();
+      const ahead = base.sha !== head.sha && repo.git.isAncestor(base.sha, head.sha);
+      const behind = base.sha !== head.sha && repo.git.isAncestor(head.sha, base.sha);
+      const status =
+        base.sha === head.sha ? 'identical' : ahead ? 'ahead' : behind ? 'behind' : 'diverged';
+      const { api, html } = repoUrls(repo.state, this.urls);
+      const span = `${base.sha}...${head.sha}`;
+      return json(200, {
+        url: `${api}/compare/${span}`,
+        html_url: `${html}/compare/${span}`,
+        permalink_url: `${html}/compare/${span}`,
+        diff_url: `${html}/compare/${span}.diff`,
+        patch_url: `${html}/compare/${span}.patch`,
+        base_commit: commitObject(base, repo.state, this.urls),
+        merge_base_commit: commitObject(ahead ? base : behind ? head : base, repo.state, this.urls),
+        status,
+        ahead_by: ahead ? 1 : 0,
+        behind_by: behind ? 1 : 0,
+        total_commits: ahead ? 1 : 0,
+        commits: ahead ? [commitObject(head, repo.state, this.urls)] : [],
       });
     });
     this.#route('GET', `${R}/commits/{ref}/check-runs`, ({ repo, params, query }) => {

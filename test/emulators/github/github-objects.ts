@@ -169,6 +169,11 @@ function nodeId(kind: string, id: number | string): string {
   return btoa(`${kind}:${id}`);
 }
 
+/** A pull request's GraphQL global id (REST `node_id`; GitHub's look like `PR_kwDO…`). */
+export function pullNodeId(p: PullState): string {
+  return nodeId('PullRequest', p.id);
+}
+
 export function userObject(u: UserState, urls: Urls) {
   const api = `${urls.api}/users/${u.login}`;
   return {
@@ -191,6 +196,16 @@ export function userObject(u: UserState, urls: Urls) {
     type: u.type,
     site_admin: false,
   };
+}
+
+/**
+ * The GraphQL endpoint for an API base URL: `<api>/graphql` on GitHub.com, but `<host>/api/graphql`
+ * on GitHub Enterprise Server, whose REST lives at `<host>/api/v3` (the replacement
+ * @octokit/graphql makes, and the Worker's client: workers/triage/src/github/github-client.ts).
+ */
+export function graphqlUrl(api: string): string {
+  const base = api.replace(/\/$/, '');
+  return /\/api\/v3$/.test(base) ? base.replace(/\/api\/v3$/, '/api/graphql') : `${base}/graphql`;
 }
 
 export function repoUrls(r: RepoState, urls: Urls) {
@@ -469,7 +484,7 @@ export function pullObject(
   return {
     url: self,
     id: p.id,
-    node_id: nodeId('PullRequest', p.id),
+    node_id: pullNodeId(p),
     html_url: `${html}/pull/${p.number}`,
     diff_url: `${html}/pull/${p.number}.diff`,
     patch_url: `${html}/pull/${p.number}.patch`,

@@ -6,6 +6,9 @@ import { createGitHubTestbed } from '../../../test/emulators/github/github-testb
 const index = inject('githubOpenApi');
 const REPO = 'octo-org/widget';
 const API = 'https://ghe.example.test/api/v3';
+const GRAPHQL = 'https://ghe.example.test/api/graphql';
+const MARK_READY =
+  'mutation($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { id number isDraft } } }';
 
 async function setup() {
   const bed = createGitHubTestbed(index, { baseUrl: API, token: 't0ken' });
@@ -25,7 +28,25 @@ async function setup() {
       data: text === '' ? null : JSON.parse(text),
     };
   };
-  return { ...bed, call };
+  /** GHES serves GraphQL at `<host>/api/graphql`, outside the REST base `<host>/api/v3`. */
+  const graphql = async (
+    query: string,
+    variables: Record<string, unknown>,
+    authorization: string | null = 'Bearer t0ken',
+  ) => {
+    const res = await bed.fetch(
+      new Request(GRAPHQL, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(authorization === null ? {} : { authorization }),
+        },
+        body: JSON.stringify({ query, variables }),
+      }),
+    );
+    return { status: res.status, data: JSON.parse(await res.text()) };
+  };
+  return { ...bed, call, graphql };
 }
 
 describe('GitHub emulator (validated against @octokit/openapi)', () => {
@@ -69,7 +90,7 @@ describe('GitHub emulator (validated against @octokit/openapi)', () => {
   });
 
   test('git data, contents, pulls, merges and checks', async ({ expect }) => {
-    const { call, violations } = await setup();
+    const { call, graphql, violations } = await setup();
     const main = await call('GET', `/repos/${REPO}/git/ref/heads/main`);
     const baseSha: string = main.data.object.sha;
     const file = await call('GET', `/repos/${REPO}/contents/src/a.js`);
@@ -129,6 +150,21 @@ describe('GitHub emulator (validated against @octokit/openapi)', () => {
     });
     const runs = await call('GET', `/repos/${REPO}/commits/${commit.data.sha}/check-runs`);
     expect(runs.data.total_count).toBe(1);
+    // A draft is not merged through the API; "Ready for review" exists only in GraphQL.
+    const draftMerge = await call('PUT', `/repos/${REPO}/pulls/1/merge`, { sha: commit.data.sha });
+    expect(draftMerge).toMatchObject({
+      status: 405,
+      data: { message: 'Pull Request is still a draft' },
+    });
+    const ready = await graphql(MARK_READY, { id: pr.data.node_id });
+    expect(ready.data).toEqual({
+      data: {
+        markPullRequestReadyForReview: {
+          pullRequest: { id: pr.data.node_id, number: 1, isDraft: false },
+        },
+      },
+    });
+    expect((await call('GET', `/repos/${REPO}/pulls/1`)).data.draft).toBe(false);
     expect((await call('PUT', `/repos/${REPO}/pulls/1/merge`, { sha: baseSha })).status).toBe(409);
     const merged = await call('PUT', `/repos/${REPO}/pulls/1/merge`, {
       sha: commit.data.sha,
@@ -150,6 +186,58 @@ describe('GitHub emulator (validated against @octokit/openapi)', () => {
       (await call('POST', `/repos/${REPO}/merges`, { base: 'other', head: 'main' })).status,
     ).toBe(204);
     expect(violations).toEqual([]);
+  });
+
+  test('GraphQL: only the ready-for-review mutation, at GHES /api/graphql, with a token', async ({
+    expect,
+  }) => {
+    const { call, graphql, emulator, violations } = await setup();
+    const events: string[] = [];
+    emulator.onEvent((e) => events.push(`${e.name}.${String(e.payload.action)}`));
+    await call('POST', `/repos/${REPO}/git/refs`, {
+      ref: 'refs/heads/topic',
+      sha: emulator.git(REPO).refs.get('refs/heads/main'),
+    });
+    await emulator.humanPushes(REPO, 'topic', { 'src/b.js': '1;\n' });
+    const pr = await call('POST', `/repos/${REPO}/pulls`, {
+      title: 'Topic',
+      head: 'topic',
+      base: 'main',
+      draft: true,
+    });
+    const id: string = pr.data.node_id;
+    expect(id).toMatch(/^[A-Za-z0-9+/=_-]{8,}$/);
+    // Unlike REST, GraphQL serves no anonymous request; a wrong token is refused as for REST.
+    expect((await graphql(MARK_READY, { id }, null)).status).toBe(401);
+    expect((await graphql(MARK_READY, { id }, 'Bearer wrong')).status).toBe(401);
+    // Anything but the mutation, or a bad id: GraphQL-style errors with 200, as GitHub answers.
+    const other = await graphql('query { viewer { login } }', {});
+    expect(other.status).toBe(200);
+    expect(other.data.errors).toHaveLength(1);
+    expect((await graphql(MARK_READY, {})).data.errors).toHaveLength(1);
+    expect((await graphql(MARK_READY, { id: 'PR_nope' })).data).toMatchObject({
+      data: { markPullRequestReadyForReview: null },
+      errors: [{ type: 'NOT_FOUND' }],
+    });
+    expect(emulator.pull(REPO, pr.data.number).draft).toBe(true);
+    events.length = 0;
+    const ok = await graphql(MARK_READY, { id });
+    expect(ok.data.data.markPullRequestReadyForReview.pullRequest).toEqual({
+      id,
+      number: pr.data.number,
+      isDraft: false,
+    });
+    expect(events).toEqual(['pull_request.ready_for_review']);
+    // Twice is harmless: still ready, no second event.
+    expect((await graphql(MARK_READY, { id })).data.data).toBeDefined();
+    expect(events).toHaveLength(1);
+    emulator.humanClosesPr(REPO, pr.data.number);
+    expect((await graphql(MARK_READY, { id })).data.errors[0].type).toBe('UNPROCESSABLE');
+    expect(violations).toEqual([]);
+    // Only the GraphQL URL itself is exempt from REST validation: GHES has no /api/v3/graphql.
+    const misplaced = await call('POST', '/graphql', { query: MARK_READY, variables: { id } });
+    expect(misplaced.status).toBe(422);
+    expect(violations.map((v) => v.operation)).toEqual(['POST /graphql']);
   });
 
   test('rate-limit headers, quota exhaustion, auth and injected faults', async ({ expect }) => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TriageError } from '../errors.ts';
 import { GitHubErrorBodySchema } from './github.schema.ts';
 import type { GitHubCredentials } from './github-auth.ts';
-import type { GitHubRequest } from './github-request.ts';
+import { type GitHubRequest, GRAPHQL_PATH } from './github-request.ts';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -60,6 +60,22 @@ function header(headers: Record<string, unknown>, name: string): string | undefi
 
 const noop = () => {};
 
+const GHES_REST_SUFFIX = /\/api\/v3\/?$/;
+
+/**
+ * Where `POST /graphql` goes for a REST base URL. GitHub.com (and an emulator) serve GraphQL next
+ * to REST (`https://api.github.com/graphql`), but GitHub Enterprise Server serves REST at
+ * `<host>/api/v3` and GraphQL at `<host>/api/graphql`, so `<base>/graphql` would be a REST 404
+ * there. Octokit's own GraphQL client makes the same replacement (@octokit/graphql,
+ * dist-src/graphql.js: `GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/` → `/api/graphql`).
+ */
+export function graphqlUrl(baseUrl: string): string {
+  const base = baseUrl.replace(/\/$/, '');
+  return GHES_REST_SUFFIX.test(base)
+    ? base.replace(GHES_REST_SUFFIX, '/api/graphql')
+    : `${base}${GRAPHQL_PATH}`;
+}
+
 /**
  * GitHub REST client on `@octokit/core` (issue 5, item 1). Sends `GitHubRequest`s, honours the
  * primary rate limit (`x-ratelimit-remaining`/`x-ratelimit-reset`: waits, or refuses to send
@@ -70,6 +86,7 @@ const noop = () => {};
  */
 export class GitHubClient {
   readonly #octokit: Octokit;
+  readonly #graphqlUrl: string;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxAttempts: number;
@@ -81,6 +98,7 @@ export class GitHubClient {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#maxInlineWaitMs = options.maxInlineWaitMs ?? 10_000;
+    this.#graphqlUrl = graphqlUrl(options.baseUrl);
     const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
     this.#octokit = new Octokit({
       baseUrl: options.baseUrl.replace(/\/$/, ''),
@@ -106,7 +124,10 @@ export class GitHubClient {
       await this.#waitForPrimaryWindow();
       let failure: { status: number; headers: Record<string, unknown>; data: unknown };
       try {
-        const res = await this.#octokit.request(`${request.method} ${request.path}`, {
+        // An absolute URL is used as is by Octokit (@octokit/endpoint prefixes only relative
+        // ones with the base URL): that is how GraphQL reaches GHES's `/api/graphql`.
+        const target = request.path === GRAPHQL_PATH ? this.#graphqlUrl : request.path;
+        const res = await this.#octokit.request(`${request.method} ${target}`, {
           ...(request.query ?? {}),
           ...(request.body === undefined ? {} : { data: request.body }),
         });

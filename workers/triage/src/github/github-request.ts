@@ -19,6 +19,14 @@ export interface GitHubRequest {
   idempotent: boolean;
 }
 
+/**
+ * GitHub's GraphQL endpoint, as a `GitHubRequest` path: `POST /graphql` with `{query, variables}`.
+ * Some writes exist only there (a draft PR's "Ready for review"). The client sends it to the
+ * right place for GitHub Enterprise Server, whose GraphQL is not below the REST base URL
+ * (`graphqlUrl` in github-client.ts).
+ */
+export const GRAPHQL_PATH = '/graphql';
+
 /** `/repos/{owner}/{repo}` for an `owner/name` slug, each part encoded. */
 export function repoPath(slug: string): string {
   const [owner = '', name = ''] = slug.split('/');

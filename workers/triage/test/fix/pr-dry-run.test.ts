@@ -164,29 +164,32 @@ describe('fix pull requests in dry-run mode (no token: the outbox)', () => {
     );
     const review = await requestReview(deps, { repo: repo.slug, pr: one.pr, reviewers: ['alice'] });
     expect(review).toBe('recorded');
-    const ready = await markReadyForReview(deps, {
-      repo: repo.slug,
-      key: input.key,
-      pr: one.pr,
-      headSha: two.outcome === 'updated' ? two.headSha : '',
-    });
-    expect(ready).toMatchObject({ outcome: 'recorded' });
+    const headSha = two.outcome === 'updated' ? two.headSha : '';
+    const ready = await markReadyForReview(deps, { repo: repo.slug, pr: one.pr, headSha });
+    const readyKey = `ready:${repo.slug.toLowerCase()}:${one.pr.kind === 'pending' ? one.pr.key : ''}:${headSha}`;
+    expect(ready).toEqual({ outcome: 'recorded', key: readyKey });
+    // A redelivery records nothing twice: the key is stable.
+    expect(await markReadyForReview(deps, { repo: repo.slug, pr: one.pr, headSha })).toEqual(ready);
     const tail = (await outboxOf(repo.slug)).slice(before + added.length);
     expect(
       tail.map((e) => `${e.purpose} ${e.method} ${e.path.replace(/^\/repos\/[^/]+\/[^/]+/, '')}`),
     ).toEqual([
       'fix_merge PUT /pulls/{pull_number}/merge',
       'fix_request_review POST /pulls/{pull_number}/requested_reviewers',
-      'fix_supersede_draft PATCH /pulls/{pull_number}',
-      'fix_reopen_ready POST /pulls',
-      'fix_add_labels POST /issues/{pull_number}/labels',
+      'fix_mark_ready POST /graphql',
     ]);
     expect(tail[0]?.body).toEqual({ sha: 'f'.repeat(40), merge_method: 'squash' });
-    expect(tail[2]?.body).toEqual({ state: 'closed' });
-    expect(tail[3]?.body).toMatchObject({
-      draft: false,
-      body: expect.stringContaining('Attempt 2 of 3'),
+    // The exact GraphQL request, the PR's id standing for the node_id of the PR it would open.
+    expect(tail[2]).toMatchObject({
+      key: readyKey,
+      dependsOn: one.pr.kind === 'pending' ? one.pr.key : '',
+      body: {
+        query:
+          'mutation MarkReady($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { id number isDraft } } }',
+        variables: { id: '{pull_node_id}' },
+      },
     });
-    expect(violations([...added, ...tail])).toEqual([]);
+    // GraphQL is not in GitHub's REST description: every other entry is held to it.
+    expect(violations([...added, ...tail.slice(0, 2)])).toEqual([]);
   });
 });

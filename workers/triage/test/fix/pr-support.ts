@@ -86,10 +86,13 @@ export function modelCandidate(after: string): Candidate {
   };
 }
 
-/** A live gateway on the emulator (OpenAPI-validated), a repository and its base commit. */
-export async function liveBed(repo: RepositoryConfig = uniqueRepo()) {
+/**
+ * A live gateway on the emulator (OpenAPI-validated), a repository and its base commit;
+ * `baseUrl` is the configured `github.apiBaseUrl` (a GHES `…/api/v3` one, say).
+ */
+export async function liveBed(repo: RepositoryConfig = uniqueRepo(), baseUrl = API_BASE) {
   const clock = createClock();
-  const bed = githubTestbed({ now: clock.now, baseUrl: API_BASE });
+  const bed = githubTestbed({ now: clock.now, baseUrl });
   await bed.emulator.addRepo(repo.slug, {
     files: {
       'src/popup.js': POPUP_BEFORE,
@@ -99,7 +102,7 @@ export async function liveBed(repo: RepositoryConfig = uniqueRepo()) {
   });
   const git = new LiveGitDataGateway(
     new GitHubClient({
-      baseUrl: API_BASE,
+      baseUrl,
       credentials: tokenCredentials(GITHUB_TOKEN),
       fetch: bed.clientFetch,
       now: clock.now,

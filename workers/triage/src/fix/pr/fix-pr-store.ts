@@ -34,7 +34,6 @@ const RowSchema = z.object({
   pr_key: z.string().nullable(),
   pr_url: z.string().nullable(),
   pr_state: z.enum(['claimed', 'open', 'closed', 'merged']),
-  superseded_pr: z.number().nullable(),
   hands_off: z.enum(['human_pushed', 'closed_by_human']).nullable(),
   written_attempt: z.number().nullable(),
 });
@@ -82,8 +81,7 @@ export class FixPullRequestStore {
   async getByPullNumber(repo: string, prNumber: number): Promise<FixPrRow | null> {
     const row = await this.#db
       .prepare(
-        `SELECT * FROM fix_pull_requests WHERE repo = ?1 AND mode = 'live'
-           AND (pr_number = ?2 OR superseded_pr = ?2)`,
+        `SELECT * FROM fix_pull_requests WHERE repo = ?1 AND mode = 'live' AND pr_number = ?2`,
       )
       .bind(repoKey(repo), prNumber)
       .first();
@@ -116,7 +114,7 @@ export class FixPullRequestStore {
                   AND NOT (extension_id = ?2 AND fingerprint = ?3)) < ?9
          ON CONFLICT (repo, extension_id, fingerprint, mode) DO UPDATE SET
            pr_state = 'claimed', run_id = excluded.run_id, branch = excluded.branch,
-           pr_number = NULL, pr_key = NULL, pr_url = NULL, superseded_pr = NULL,
+           pr_number = NULL, pr_key = NULL, pr_url = NULL,
            written_attempt = NULL, updated_at = excluded.updated_at
          WHERE fix_pull_requests.pr_state IN ('closed', 'merged')
            AND fix_pull_requests.hands_off IS NULL
@@ -219,15 +217,7 @@ export class FixPullRequestStore {
     );
   }
 
-  /** A draft about to be closed by Homeostat itself so that it can be reopened ready. */
-  async recordSuperseding(key: IssueKey, mode: FixPrMode, draftNumber: number): Promise<void> {
-    await this.#update(key, mode, 'superseded_pr = ?6', draftNumber);
-  }
-
-  /**
-   * The PR's state as GitHub reports it (webhooks, a merge): by PR number, live mode only. A
-   * PR the row no longer names (a superseded draft) changes nothing.
-   */
+  /** The PR's state as GitHub reports it (webhooks, a merge): by PR number, live mode only. */
   async setPullState(
     repo: string,
     prNumber: number,

@@ -10,6 +10,8 @@ import {
   GitCommitSchema,
   GitRefSchema,
   GitTreeSchema,
+  GraphQLErrorsSchema,
+  MarkReadyAnswerSchema,
   MergeResultSchema,
   type PullInfo,
   PullListSchema,
@@ -18,6 +20,7 @@ import {
 import {
   gitRequests,
   PENDING_COMMIT_SHA,
+  PENDING_PULL_NODE_ID,
   PENDING_PULL_NUMBER,
   PENDING_TREE_SHA,
   type PullPatch,
@@ -57,6 +60,9 @@ export type MergeOutcome =
   | { outcome: 'head_changed' }
   | { outcome: 'not_mergeable' }
   | { outcome: 'recorded'; key: string };
+
+/** 'not_found': GitHub knows no such pull request (REST 404, GraphQL NOT_FOUND). */
+export type MarkReadyOutcome = 'ready' | 'not_found' | 'recorded';
 
 export interface GitDataGateway {
   readonly mode: 'live' | 'dry-run';
@@ -116,6 +122,16 @@ export interface GitDataGateway {
     sha: string,
     w: WriteKey & { commitTitle?: string },
   ): Promise<MergeOutcome>;
+  /**
+   * Takes the pull request out of draft in place, through GitHub's GraphQL mutation (REST has no
+   * way to). `nodeId` (its GraphQL id, REST `node_id`) spares a read when the caller just made
+   * one. A GraphQL refusal is a `TriageError`, never GitHub's raw error text.
+   */
+  markReady(
+    repo: string,
+    pull: PullRef,
+    w: WriteKey & { nodeId?: string },
+  ): Promise<MarkReadyOutcome>;
 }
 
 function numberOf(ref: PullRef): number {
@@ -323,6 +339,49 @@ export class LiveGitDataGateway implements GitDataGateway {
       throw err;
     }
   }
+
+  async markReady(
+    repo: string,
+    pull: PullRef,
+    w: WriteKey & { nodeId?: string },
+  ): Promise<'ready' | 'not_found'> {
+    const n = numberOf(pull);
+    let nodeId = w.nodeId;
+    if (nodeId === undefined) {
+      const info = await this.getPull(repo, n);
+      if (info === null) return 'not_found';
+      nodeId = info.nodeId;
+    }
+    placeholderFree([nodeId]);
+    const res = await this.#send(gitRequests.markReady(nodeId));
+    // GraphQL refuses with 200 and an `errors` list, not with an HTTP status (docs.github.com/
+    // graphql/guides/forming-calls-with-graphql), so the client cannot classify it: we do.
+    const refused = GraphQLErrorsSchema.safeParse(res.data);
+    if (refused.success) {
+      const types = [...new Set(refused.data.errors.map((e) => e.type))].slice(0, 5);
+      if (types.includes('NOT_FOUND')) return 'not_found';
+      const internal = `markPullRequestReadyForReview on ${repo}#${n}: ${types.join(',')}`;
+      if (types.includes('RATE_LIMITED')) {
+        // The client read the rate-limit headers of this answer: its next request waits for
+        // the reset by itself; the queue retries a minute later at the earliest.
+        throw new TriageError('github_rate_limited', 'GitHub rate limit reached', {
+          retryAfterSeconds: 60,
+          internal,
+        });
+      }
+      throw new TriageError('github_rejected', 'GitHub refused the GraphQL request', {
+        internal,
+      });
+    }
+    const ready = parseGitHub(MarkReadyAnswerSchema, res, 'mark ready for review').data
+      .markPullRequestReadyForReview.pullRequest;
+    if (ready.isDraft || ready.id !== nodeId) {
+      throw new TriageError('github_invalid_response', 'GitHub did not un-draft the PR', {
+        internal: `markPullRequestReadyForReview on ${repo}#${n}: isDraft ${ready.isDraft}`,
+      });
+    }
+    return 'ready';
+  }
 }
 
 export class OutboxGitDataGateway implements GitDataGateway {
@@ -449,6 +508,20 @@ export class OutboxGitDataGateway implements GitDataGateway {
       gitRequests.merge(repo, pullId(pull), sha, w.commitTitle),
     );
     return { outcome: 'recorded', key: w.key };
+  }
+
+  async markReady(
+    repo: string,
+    pull: PullRef,
+    w: WriteKey & { nodeId?: string },
+  ): Promise<'recorded'> {
+    // The id is GitHub's to assign: the PR's `node_id` from the answer that would create it.
+    await this.#record(
+      repo,
+      withPull(w, pull),
+      gitRequests.markReady(w.nodeId ?? PENDING_PULL_NODE_ID),
+    );
+    return 'recorded';
   }
 }
 

@@ -1,4 +1,4 @@
-import { type GitHubRequest, repoPath } from '../../github/github-request.ts';
+import { type GitHubRequest, GRAPHQL_PATH, repoPath } from '../../github/github-request.ts';
 import { headsRefPath } from './fix-branch.ts';
 
 /**
@@ -12,6 +12,16 @@ export const PENDING_TREE_SHA = '{tree_sha}';
 export const PENDING_BASE_TREE = '{base_tree}';
 export const PENDING_COMMIT_SHA = '{commit_sha}';
 export const PENDING_PULL_NUMBER = '{pull_number}';
+/** The GraphQL global id (`node_id`) of a pull request that exists only in the outbox. */
+export const PENDING_PULL_NODE_ID = '{pull_node_id}';
+
+/**
+ * Takes a draft out of draft, the one write REST lacks: `PATCH …/pulls/{n}` has no `draft`
+ * field in GitHub's OpenAPI description (docs.github.com/graphql/reference/mutations
+ * #markpullrequestreadyforreview). Variables, never interpolation: the id is data.
+ */
+export const MARK_READY_MUTATION =
+  'mutation MarkReady($id: ID!) { markPullRequestReadyForReview(input: {pullRequestId: $id}) { pullRequest { id number isDraft } } }';
 
 export interface TreeEntryInput {
   path: string;
@@ -147,6 +157,15 @@ export const gitRequests = {
       method: 'POST',
       path: `${pullPath(slug, pull)}/requested_reviewers`,
       body: { reviewers, team_reviewers: teamReviewers },
+      idempotent: true,
+    };
+  },
+  markReady(nodeId: string): GitHubRequest {
+    return {
+      method: 'POST',
+      path: GRAPHQL_PATH,
+      body: { query: MARK_READY_MUTATION, variables: { id: nodeId } },
+      // Un-drafting a PR that is already ready changes nothing.
       idempotent: true,
     };
   },

@@ -43,6 +43,8 @@ const LabelNameSchema = z.union([
 export const PullSchema = z
   .object({
     number: z.int().positive(),
+    // The PR's GraphQL global id: what GraphQL-only writes (ready for review) take.
+    node_id: z.string().min(1).max(200),
     state: z.enum(['open', 'closed']),
     title: z.string(),
     body: z.string().nullish(),
@@ -56,6 +58,7 @@ export const PullSchema = z
   })
   .transform((p) => ({
     number: p.number,
+    nodeId: p.node_id,
     state: p.state,
     merged: p.merged_at !== null && p.merged_at !== undefined,
     draft: p.draft === true,
@@ -73,3 +76,30 @@ export type PullInfo = z.output<typeof PullSchema>;
 export const PullListSchema = z.array(PullSchema);
 
 export const MergeResultSchema = z.object({ sha: Sha, merged: z.boolean() });
+
+/**
+ * A GraphQL answer that failed: GitHub answers 200 with an `errors` list (NOT_FOUND, FORBIDDEN,
+ * UNPROCESSABLE, RATE_LIMITED, …; docs.github.com/graphql/overview/resource-limitations) and
+ * `data` null or partial. Only the closed `type` is kept: messages may quote input.
+ */
+export const GraphQLErrorsSchema = z.object({
+  errors: z
+    .array(
+      z.object({
+        type: z
+          .string()
+          .regex(/^[A-Z_]{1,40}$/)
+          .catch('UNKNOWN'),
+      }),
+    )
+    .min(1),
+});
+
+/** `markPullRequestReadyForReview(input: {pullRequestId})` → `{pullRequest {id number isDraft}}`. */
+export const MarkReadyAnswerSchema = z.object({
+  data: z.object({
+    markPullRequestReadyForReview: z.object({
+      pullRequest: z.object({ id: z.string(), number: z.int().positive(), isDraft: z.boolean() }),
+    }),
+  }),
+});

@@ -161,8 +161,7 @@ export async function writeFixPullRequest(
     return { outcome: 'human_pushed', branch, headSha: current, githubCalls: calls() };
   }
   const pulls = await git.findPulls(slug, branch);
-  // A draft Homeostat closed itself to reopen it ready (pull-request-actions.ts) is not a refusal.
-  const newest = pulls.find((p) => p.number !== row?.superseded_pr) ?? null;
+  const newest = pulls[0] ?? null;
   if (newest !== null && newest.state === 'closed' && !newest.merged) {
     await handsOff('closed_by_human');
     return { outcome: 'closed_by_human', branch, prNumber: newest.number, githubCalls: calls() };
