@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS schema_meta (
 );
 
 -- Bumped whenever this file changes shape; every Worker reports it on /healthz.
-INSERT INTO schema_meta (key, value) VALUES ('schema_version', '1')
+INSERT INTO schema_meta (key, value) VALUES ('schema_version', '2')
   ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 
 -- One row per cron invocation of a Worker. The unique key makes a repeated delivery of the same
@@ -491,6 +491,35 @@ CREATE TABLE IF NOT EXISTS fix_source_maps (
 );
 
 -- ============================================================================================
+-- model fixer (issue 9, item 5; workers/triage/src/fix/model/). One row per HTTP call to a model
+-- provider, answered or failed (each retry is its own row), with the tokens the provider
+-- reported — estimated from the text when it reported none (usage_estimated = 1) — and their cost
+-- at the provider's configured price. The per-run and per-UTC-day budgets are sums over this
+-- table, checked before every call.
+-- ============================================================================================
+CREATE TABLE IF NOT EXISTS fix_model_calls (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'rate_limited')),
+  http_status INTEGER,                       -- null when no response arrived (network, timeout)
+  choices INTEGER NOT NULL DEFAULT 0,        -- answers returned
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  usage_estimated INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL,               -- epoch ms
+  latency_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fix_model_calls_by_run ON fix_model_calls (run_id);
+CREATE INDEX IF NOT EXISTS fix_model_calls_by_time ON fix_model_calls (started_at);
+
+-- ============================================================================================
 -- fix pull requests (issue 10, item 2; workers/triage/src/fix/pr/fix-pr-store.ts). One row per
 -- (repository, extension, fingerprint, mode): the fingerprint's one fix branch and pull request,
 -- and the progress of the attempt being written, recorded before each GitHub write so that a
@@ -591,32 +620,3 @@ CREATE TABLE IF NOT EXISTS fix_pattern_outcomes (
   recorded_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fix_pattern_outcomes_by_pattern ON fix_pattern_outcomes (pattern_id, recorded_at);
-
--- ============================================================================================
--- model fixer (issue 9, item 5; workers/triage/src/fix/model/). One row per HTTP call to a model
--- provider, answered or failed (each retry is its own row), with the tokens the provider
--- reported — estimated from the text when it reported none (usage_estimated = 1) — and their cost
--- at the provider's configured price. The per-run and per-UTC-day budgets are sums over this
--- table, checked before every call.
--- ============================================================================================
-CREATE TABLE IF NOT EXISTS fix_model_calls (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL,
-  repo TEXT NOT NULL,
-  extension_id TEXT NOT NULL,
-  fingerprint TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  provider TEXT NOT NULL,
-  model TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'rate_limited')),
-  http_status INTEGER,                       -- null when no response arrived (network, timeout)
-  choices INTEGER NOT NULL DEFAULT 0,        -- answers returned
-  input_tokens INTEGER NOT NULL DEFAULT 0,
-  output_tokens INTEGER NOT NULL DEFAULT 0,
-  usage_estimated INTEGER NOT NULL DEFAULT 0,
-  cost_usd REAL NOT NULL DEFAULT 0,
-  started_at INTEGER NOT NULL,               -- epoch ms
-  latency_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS fix_model_calls_by_run ON fix_model_calls (run_id);
-CREATE INDEX IF NOT EXISTS fix_model_calls_by_time ON fix_model_calls (started_at);

@@ -23,6 +23,7 @@ const EMULATED_PATH = [
   /^\/repos\/\{owner\}\/\{repo\}\/check-(runs|suites)(\/|$)/,
   /^\/repos\/\{owner\}\/\{repo\}\/commits\/\{ref\}\/(check-runs|check-suites|status)$/,
   /^\/repos\/\{owner\}\/\{repo\}\/statuses\/\{sha\}$/,
+  /^\/repos\/\{owner\}\/\{repo\}\/compare\/\{basehead\}$/,
   /^\/search\/issues$/,
 ];
 

@@ -20,14 +20,17 @@ export function createPrActions(
   const git = createGitDataGateway(env, config, deps);
   const d = { db: env.DB, git, now };
   return {
-    async markReadyForReview(repo, prNumber, headSha, fix) {
+    async markReadyForReview(repo, prNumber, headSha) {
       const result = await markReadyForReview(d, {
         repo,
-        key: fix,
         pr: { kind: 'github', number: prNumber },
         headSha,
       });
-      return result.outcome !== 'head_changed' && result.outcome !== 'not_open';
+      return (
+        result.outcome === 'ready' ||
+        result.outcome === 'already_ready' ||
+        result.outcome === 'recorded'
+      );
     },
     async merge(repo, prNumber, headSha, key) {
       const result = await mergePullRequest(d, {
