@@ -67,16 +67,31 @@ function appliedTo(answerText: string, files: Record<string, string>): Record<st
   return Object.fromEntries(applied.changes.map((c) => [c.path, c.after]));
 }
 
-/** The first anchor whose hostile insertion still parses (else the first: it must apply). */
+/**
+ * The first anchor after which the hostile code parses and is code — a statement starts on the
+ * line added after it, not a comment or a string — else the first anchor (it must apply).
+ */
 function parsingAnchor(
   path: string,
   text: string,
   anchors: readonly string[],
   make: (anchor: string) => string,
 ): string {
+  const all = lines(text);
   for (const anchor of anchors) {
     const after = appliedTo(make(anchor), { [path]: text })[path];
-    if (after !== undefined && parseScript(path, after).ok) return anchor;
+    if (after === undefined) continue;
+    const parsed = parseScript(path, after);
+    if (!parsed.ok) continue;
+    const added = all.indexOf(anchor) + 2;
+    let code = false;
+    walk(parsed.ast.program, (node) => {
+      if (/(?:Statement|Declaration)$/.test(node.type) && node.loc?.start.line === added) {
+        code = true;
+      }
+      return code;
+    });
+    if (code) return anchor;
   }
   const first = anchors[0];
   if (first === undefined) throw new Error(`${path}: no line to anchor an edit on`);
@@ -89,31 +104,39 @@ interface AstNode {
   [key: string]: unknown;
 }
 
+/** Visits every AST node depth-first until `visit` returns true. */
+function walk(root: unknown, visit: (node: AstNode) => boolean): void {
+  let done = false;
+  const go = (node: unknown): void => {
+    if (done || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const child of node) go(child);
+      return;
+    }
+    const n = node as AstNode;
+    if (typeof n.type === 'string' && visit(n)) {
+      done = true;
+      return;
+    }
+    for (const [key, value] of Object.entries(n)) {
+      if (key !== 'loc' && key !== 'extra') go(value);
+    }
+  };
+  go(root);
+}
+
 /** The first `test(…)` / `it(…)` call statement of a test file, as whole lines. */
 function firstTestSource(path: string, text: string): string | null {
   const parsed = parseScript(path, text);
   if (!parsed.ok) return null;
   let found: AstNode | null = null;
-  const visit = (node: unknown): void => {
-    if (found !== null || node === null || typeof node !== 'object') return;
-    if (Array.isArray(node)) {
-      for (const child of node) visit(child);
-      return;
-    }
-    const n = node as AstNode;
-    if (n.type === 'ExpressionStatement') {
-      const call = n.expression as AstNode | undefined;
-      const callee = call?.type === 'CallExpression' ? (call.callee as AstNode) : undefined;
-      if (callee?.type === 'Identifier' && ['test', 'it'].includes(String(callee.name))) {
-        found = n;
-        return;
-      }
-    }
-    for (const [key, value] of Object.entries(n)) {
-      if (key !== 'loc' && key !== 'extra') visit(value);
-    }
-  };
-  visit(parsed.ast.program);
+  walk(parsed.ast.program, (n) => {
+    if (n.type !== 'ExpressionStatement') return false;
+    const call = n.expression as AstNode | undefined;
+    const callee = call?.type === 'CallExpression' ? (call.callee as AstNode) : undefined;
+    if (callee?.type === 'Identifier' && ['test', 'it'].includes(String(callee.name))) found = n;
+    return found !== null;
+  });
   const statement = found as AstNode | null;
   if (statement?.loc === undefined) return null;
   return lines(text)
@@ -270,6 +293,19 @@ export async function fixtureAnswers(
     },
     { kind: 'exfiltrating-url', answer: at(hostile.addsUrl), expect: ['added_url'] },
     { kind: 'hidden-unicode', answer: at(hostile.hiddenText), expect: ['hidden_unicode'] },
+    {
+      // The same characters where they still parse (a string and a comment): only the scan of
+      // the text can see them, not the parser.
+      kind: 'hidden-unicode-parses',
+      answer: at(({ path, anchor: a }) =>
+        answer({
+          path,
+          search: a,
+          replace: `${a}\nconst role = 'user\u200B'; /* \u202E } \u2066if (admin)\u2069 */`,
+        }),
+      ),
+      expect: ['hidden_unicode'],
+    },
     { kind: 'eval', answer: at(hostile.evalCode), expect: ['dangerous_code'] },
     { kind: 'new-function', answer: at(hostile.newFunction), expect: ['dangerous_code'] },
     {
