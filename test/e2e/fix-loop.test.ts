@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { buildDemo } from '../../examples/demo-extension/build.ts';
@@ -41,6 +41,7 @@ let webhooks: WebhookSender;
 let model: ModelServer;
 let stack: InProcessStack;
 const profiles: BrowserContext[] = [];
+const pages: Page[] = [];
 let extensionDir: string;
 const startedAt = Date.now();
 const timings: Record<string, number> = {};
@@ -76,7 +77,8 @@ async function clickInEveryProfile(button: string): Promise<void> {
     const page = await context.newPage();
     await page.goto(`chrome-extension://${new URL(worker.url()).host}/popup.html`);
     await page.click(`#${button}`);
-    await page.close();
+    // The page stays open: closing it at once could cut off the relay of an async handler's error.
+    pages.push(page);
   }
 }
 
@@ -132,13 +134,16 @@ async function runsOf(fingerprint: string) {
 /** What the loop did so far, for a failure message. */
 async function diagnose(): Promise<string> {
   const runs = await stack.query<unknown>(
-    'SELECT n, stage, reason, candidate_source, verdicts, ci_outcome FROM fix_attempt_runs',
+    'SELECT n, stage, reason, candidate_source, verdicts, ci_outcome, context FROM fix_attempt_runs',
   );
   const decisions = await stack.query<unknown>(
     'SELECT action, allowed, reason, detail FROM triage_decisions ORDER BY id DESC LIMIT 8',
   );
   const inbox = await stack.query<unknown>(
     "SELECT queue, status, problem FROM queue_inbox WHERE queue LIKE 'homeostat-fix%'",
+  );
+  const calls = await stack.query<unknown>(
+    'SELECT status, http_status, choices, input_tokens FROM fix_model_calls',
   );
   const hooks = await stack.query<unknown>(
     'SELECT event, action, outcome, detail FROM triage_webhook_deliveries ORDER BY received_at DESC LIMIT 12',
@@ -147,7 +152,16 @@ async function diagnose(): Promise<string> {
     .filter((r) => r.method !== 'GET' || r.status >= 400)
     .map((r) => `${r.method} ${r.path} ${r.status}`);
   return JSON.stringify(
-    { runs, decisions, inbox, hooks, requests, ci: github.ci?.runs.map((r) => r.conclusion) },
+    {
+      runs,
+      decisions,
+      inbox,
+      calls,
+      modelRequests: model.emulator.requests.length,
+      hooks,
+      requests,
+      ci: github.ci?.runs.map((r) => r.conclusion),
+    },
     null,
     1,
   ).slice(0, 12_000);

@@ -42,6 +42,17 @@ describe('exact matches', () => {
     });
   });
 
+  test('a whole-file SEARCH quoted through its final newline still matches, once', ({ expect }) => {
+    const file = 'export function f(a) {\n  return a.b;\n}\n';
+    const out = applyEdits({ 'src/f.js': file }, [
+      { path: 'src/f.js', search: file, replace: file.replace('a.b', 'a?.b') },
+    ]);
+    expect(out).toEqual({
+      ok: true,
+      changes: [{ path: 'src/f.js', before: file, after: file.replace('a.b', 'a?.b') }],
+    });
+  });
+
   test('several edits to one file apply in order, each to the previous result', ({ expect }) => {
     const out = applyEdits(files, [
       { path: 'src/popup.js', search: '  return notes.length;', replace: '  return size(notes);' },

@@ -149,7 +149,14 @@ export function applyEdits(
       fail('unknown_file');
       continue;
     }
-    const search = splitBlock(edit.search);
+    let search = splitBlock(edit.search);
+    // A block that quotes a file through its final newline ends in an empty line the file does
+    // not have (models do this with whole-file SEARCH blocks): a trailing blank line on both
+    // sides is whitespace, and dropping it cannot make a match ambiguous that was not before.
+    if (search.length > 1 && search.at(-1) === '' && replace.at(-1) === '') {
+      search = search.slice(0, -1);
+      replace.pop();
+    }
     let match = exactMatch(file.lines, search, replace);
     if (match.kind === 'none') match = relativeMatch(file.lines, search, replace);
     if (match.kind === 'one') file.lines = splice(file.lines, match.at, search.length, match.out);
