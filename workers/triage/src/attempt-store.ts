@@ -306,6 +306,17 @@ export class AttemptStore {
       .run();
   }
 
+  async byId(attemptId: number): Promise<AttemptRow | null> {
+    const row = await this.#db
+      .prepare(
+        `SELECT id, repo, extension_id, fingerprint, n, head_sha, pr_number FROM triage_attempts
+         WHERE id = ?1`,
+      )
+      .bind(attemptId)
+      .first();
+    return row === null ? null : AttemptRowSchema.parse(row);
+  }
+
   /** The attempt whose current head SHA this is (webhook CI events are matched this way). */
   async findByHeadSha(repo: string, headSha: string): Promise<AttemptRow | null> {
     const row = await this.#db

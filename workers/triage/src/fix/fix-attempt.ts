@@ -65,6 +65,11 @@ export interface FixAttemptDeps {
   pr: PullRequestStage;
   now: () => number;
   runId: string;
+  /**
+   * Runs the CI gate once the PR is written: checks already known for the head SHA (a retry whose
+   * fix is the same tree as a judged one) would otherwise wait for webhooks that never come.
+   */
+  gate?: (attemptId: number) => Promise<void>;
 }
 
 export type FixMessageOutcome =
@@ -347,5 +352,6 @@ async function writePullRequest(
     githubCalls: written.githubCalls,
     timings: { pr_ms: prMs },
   });
+  if (written.prNumber !== null) await deps.gate?.(a.id);
   return { kind: 'pr_written', branch: written.branch, prNumber: written.prNumber };
 }

@@ -1,6 +1,9 @@
 import { type HomeostatConfig, parseHomeostatEnv } from '@homeostat/shared';
-import type { RuntimeDeps } from '../github/github-factory.ts';
+import { AttemptStore } from '../attempt-store.ts';
+import { createGitHubGateway, type RuntimeDeps } from '../github/github-factory.ts';
 import { createRepoReaderClient } from '../github/repo-reader-client.ts';
+import { gateAttempt } from './ci/ci-gate.ts';
+import { createFixWebhookHooks } from './ci/fix-webhook-hooks.ts';
 import type { PullRequestStage } from './fix-attempt.ts';
 import type { FixStages } from './fix-engine.ts';
 import { checkCandidate } from './guardrails/guardrails.ts';
@@ -25,7 +28,7 @@ export function createFixRuntime(
   config: HomeostatConfig,
   deps: RuntimeDeps & { random?: () => number },
   runId: string,
-): { stages: FixStages; pr: PullRequestStage } {
+): { stages: FixStages; pr: PullRequestStage; gate: (attemptId: number) => Promise<void> } {
   const now = deps.now ?? Date.now;
   const reader = createRepoReaderClient(env, config, deps);
   const frameMapper = createR2FrameMapper(env.SOURCE_MAPS, env.DB);
@@ -88,5 +91,29 @@ export function createFixRuntime(
     now,
     config,
   });
-  return { stages, pr };
+  const gate = async (attemptId: number) => {
+    const attempt = await new AttemptStore(env.DB, now).byId(attemptId);
+    const repo = config.repositories.find((r) => r.slug.toLowerCase() === attempt?.repo);
+    if (attempt === null || repo === undefined) return;
+    const hooks = createFixWebhookHooks(
+      env,
+      config,
+      deps,
+      createGitHubGateway(env, config, deps),
+      null,
+    );
+    await gateAttempt(
+      {
+        db: env.DB,
+        repo,
+        actions: hooks.actions,
+        now,
+        ...(hooks.onPatternOutcome === undefined
+          ? {}
+          : { onPatternOutcome: hooks.onPatternOutcome }),
+      },
+      attempt,
+    );
+  };
+  return { stages, pr, gate };
 }

@@ -19,7 +19,10 @@ import type { FixStages } from './fix-engine.ts';
 export interface FixConsumerDeps extends RuntimeDeps {
   config: HomeostatConfig;
   /** Builds the engine's stages and the PR writer for one run (live, dry-run, or a test's). */
-  build(env: Env, runId: string): { stages: FixStages; pr: PullRequestStage };
+  build(
+    env: Env,
+    runId: string,
+  ): { stages: FixStages; pr: PullRequestStage; gate?: (attemptId: number) => Promise<void> };
 }
 
 const MAX_STORED_BODY_CHARS = 4_096;
@@ -83,7 +86,7 @@ export function createFixConsumer(deps: FixConsumerDeps) {
       return;
     }
     const runId = crypto.randomUUID();
-    const { stages, pr } = deps.build(env, runId);
+    const { stages, pr, gate } = deps.build(env, runId);
     for (const message of batch.messages) {
       let parsed: FixQueueMessage | null;
       try {
@@ -99,7 +102,15 @@ export function createFixConsumer(deps: FixConsumerDeps) {
       }
       try {
         const outcome: FixMessageOutcome = await processFixMessage(
-          { db: env.DB, config: deps.config, stages, pr, now, runId },
+          {
+            db: env.DB,
+            config: deps.config,
+            stages,
+            pr,
+            now,
+            runId,
+            ...(gate === undefined ? {} : { gate }),
+          },
           parsed,
         );
         if (outcome.kind === 'stopped') console.warn('fix: attempt stopped', outcome.reason);

@@ -90,7 +90,9 @@ export async function failureSummary(
   const rows = await db
     .prepare(
       `SELECT name, conclusion, title, summary, annotations FROM fix_ci_failures
-       WHERE attempt_id = ?1 AND head_sha = ?2 ORDER BY received_at DESC`,
+       WHERE head_sha = ?2 AND attempt_id IN (SELECT id FROM triage_attempts
+         WHERE repo = (SELECT repo FROM triage_attempts WHERE id = ?1))
+       ORDER BY received_at DESC`,
     )
     .bind(attemptId, headSha)
     .all();

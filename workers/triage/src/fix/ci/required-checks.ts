@@ -2,9 +2,10 @@ import { z } from 'zod';
 
 /**
  * Whether a fix's required checks are green on its exact head SHA (issue 10, item 3), from the CI
- * webhooks recorded against the attempt (`triage_ci_events`). Only events for the attempt's
- * current head count: a result for an older SHA says nothing about the code that would be merged
- * (ai-autofix.md §8 T7). The newest event per check name wins, so a re-run that passes replaces
+ * webhooks recorded in `triage_ci_events`. Only events for the attempt's current head count: a
+ * result for an older SHA says nothing about the code that would be merged (ai-autofix.md §8 T7).
+ * A result belongs to the commit, not to the attempt: a retry whose fix is the same tree gets the
+ * same head SHA, whose checks are already known (the e2e loop found this). The newest event per check name wins, so a re-run that passes replaces
  * the failure it re-ran.
  *
  * Names are matched the way branch protection matches them: a check run's name, a commit
@@ -52,7 +53,9 @@ export async function requiredChecksVerdict(
   const rows = await db
     .prepare(
       `SELECT event, name, status, conclusion, received_at FROM triage_ci_events
-       WHERE attempt_id = ?1 AND head_sha = ?2 AND event IN ('check_run', 'status', 'workflow_run', 'check_suite')
+       WHERE head_sha = ?2 AND event IN ('check_run', 'status', 'workflow_run', 'check_suite')
+         AND attempt_id IN (SELECT id FROM triage_attempts
+                            WHERE repo = (SELECT repo FROM triage_attempts WHERE id = ?1))
        ORDER BY received_at, rowid`,
     )
     .bind(attemptId, headSha)
