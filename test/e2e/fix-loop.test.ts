@@ -309,11 +309,20 @@ describe('the closed loop through the real local stack', () => {
     expect(theme).toMatch(/settings\.theme\?\.accent|settings\?\.theme\?\.accent/);
     const greenRun = github.ci?.runs.find((r) => r.conclusion === 'success');
     expect(greenRun).toBeDefined();
-    // Only Homeostat's branch was touched; the PR said what it fixes.
-    const prs = github.emulator
-      .openPullsWithHead(SLUG, branch)
-      .concat(github.emulator.issues(SLUG).length === 0 ? [] : []);
-    expect(prs).toEqual([]); // merged: none open any more
+    expect(github.emulator.openPullsWithHead(SLUG, branch)).toEqual([]); // merged: none open
+
+    // The next release, built from main, contains the merge: the problem is fixed in it.
+    const release = await fetch(`${stack.urls.triage}/admin/releases/${EXTENSION_ID}/1.0.1`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ commitSha: main?.sha, buildDir: 'dist' }),
+    });
+    expect(await release.json()).toMatchObject({ resolved: [{ fingerprint: issue.fingerprint }] });
+    const resolution = await stack.query<unknown>(
+      'SELECT fixed_in_version FROM fingerprint_resolutions WHERE fingerprint = ?1',
+      issue.fingerprint,
+    );
+    expect(resolution).toEqual([{ fixed_in_version: '1.0.1' }]);
 
     // Redelivering every webhook of the flow changes nothing on GitHub.
     await github.settle();
@@ -364,12 +373,13 @@ describe('the closed loop through the real local stack', () => {
       [2, 'ci_red'],
       [3, 'ci_red'],
     ]);
-    // Every retry's prompt carried the previous attempt's failing check.
+    // The CI summary (failing check and test name) is only in the retries' prompts.
     const prompts = model.emulator.requests.map((r) => JSON.stringify(r.body));
+    const feedback = JSON.stringify('check "test": failure').slice(1, -1);
     expect(prompts).toHaveLength(3);
-    expect(prompts[0]).not.toContain('counts unread items across feeds');
-    expect(prompts[1]).toContain('counts unread items across feeds');
-    expect(prompts[2]).toContain('counts unread items across feeds');
+    expect(prompts[0]).not.toContain(feedback);
+    expect(prompts[1]).toContain(feedback);
+    expect(prompts[2]).toContain(feedback);
     // One PR for the fingerprint, updated in place.
     const branch = `homeostat/fix-${issue.fingerprint.slice(4, 16)}`;
     expect(github.emulator.openPullsWithHead(SLUG, branch)).toHaveLength(1);
