@@ -1,5 +1,6 @@
 import type { FixQueueMessage, HomeostatConfig, TriageQueueMessage } from '@homeostat/shared';
 import { AttemptStore } from './attempt-store.ts';
+import { resolveTarget } from './config-target.ts';
 import { TriageError } from './errors.ts';
 import { dailyModelSpendUsd } from './fix/fix-budget.ts';
 import { FixRunStore } from './fix/fix-run-store.ts';
@@ -34,16 +35,7 @@ export async function processFingerprintMessage(
   deps: PipelineDeps,
   message: TriageQueueMessage,
 ): Promise<MessageOutcome> {
-  const extension = deps.config.extensions.find((e) => e.id === message.extensionId);
-  if (extension === undefined) {
-    throw new TriageError('unknown_extension', 'the message names an unknown extension');
-  }
-  const repo = deps.config.repositories.find(
-    (r) => r.slug.toLowerCase() === extension.repo.toLowerCase(),
-  );
-  if (repo === undefined) {
-    throw new TriageError('unknown_repository', 'the extension names an unknown repository');
-  }
+  const { extension, repo } = resolveTarget(deps.config, message.extensionId);
   const report = await loadFingerprint(deps.db, extension.id, message.fingerprintId);
   if (report === null) {
     // Ingest enqueues after its Durable Object decided; the D1 flush may trail the message.

@@ -1,6 +1,7 @@
 import type { FixQueueMessage, HomeostatConfig, RepositoryConfig } from '@homeostat/shared';
 import { z } from 'zod';
 import { AttemptStore } from '../attempt-store.ts';
+import { resolveTarget } from '../config-target.ts';
 import { TriageError } from '../errors.ts';
 import type { IssueRef } from '../github/github-gateway.ts';
 import { type FingerprintReport, loadFingerprint } from '../issue/fingerprint-source.ts';
@@ -135,16 +136,7 @@ export async function processFixMessage(
   deps: FixAttemptDeps,
   message: FixQueueMessage,
 ): Promise<FixMessageOutcome> {
-  const extension = deps.config.extensions.find((e) => e.id === message.extensionId);
-  if (extension === undefined) {
-    throw new TriageError('unknown_extension', 'the message names an unknown extension');
-  }
-  const repo = deps.config.repositories.find(
-    (r) => r.slug.toLowerCase() === extension.repo.toLowerCase(),
-  );
-  if (repo === undefined) {
-    throw new TriageError('unknown_repository', 'the extension names an unknown repository');
-  }
+  const { extension, repo } = resolveTarget(deps.config, message.extensionId);
   const key: IssueKey = {
     repo: repo.slug,
     extensionId: extension.id,

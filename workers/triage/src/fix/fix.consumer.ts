@@ -1,11 +1,11 @@
 import {
-  describeIssues,
   type FixQueueMessage,
   FixQueueMessageSchema,
   type HomeostatConfig,
 } from '@homeostat/shared';
 import { errorCode, isTriageError } from '../errors.ts';
 import type { RuntimeDeps } from '../github/github-factory.ts';
+import { backoffSeconds, receiveDeadLetter, receiveMessage } from '../queue-inbox.ts';
 import { type FixMessageOutcome, type PullRequestStage, processFixMessage } from './fix-attempt.ts';
 import type { FixStages } from './fix-engine.ts';
 
@@ -25,58 +25,13 @@ export interface FixConsumerDeps extends RuntimeDeps {
   ): { stages: FixStages; pr: PullRequestStage; gate?: (attemptId: number) => Promise<void> };
 }
 
-const MAX_STORED_BODY_CHARS = 4_096;
-
-function backoffSeconds(attempts: number): number {
-  return Math.min(300, 2 ** attempts);
-}
-
-async function receive(
-  db: D1Database,
-  queue: string,
-  message: Message,
-  now: number,
-): Promise<FixQueueMessage | null> {
-  const parsed = FixQueueMessageSchema.safeParse(message.body);
-  const body = parsed.success ? JSON.stringify(parsed.data) : (JSON.stringify(message.body) ?? '');
-  await db
-    .prepare(
-      `INSERT INTO queue_inbox
-         (message_id, queue, status, body, problem, deliveries, first_received_at, last_received_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)
-       ON CONFLICT (message_id) DO UPDATE SET
-         deliveries = deliveries + 1, last_received_at = excluded.last_received_at`,
-    )
-    .bind(
-      message.id,
-      queue,
-      parsed.success ? 'accepted' : 'rejected',
-      body.slice(0, MAX_STORED_BODY_CHARS),
-      parsed.success ? null : describeIssues(parsed.error.issues).join('; '),
-      now,
-    )
-    .run();
-  return parsed.success ? parsed.data : null;
-}
-
 export function createFixConsumer(deps: FixConsumerDeps) {
   const now = deps.now ?? Date.now;
   return async function consumeFixBatch(batch: MessageBatch, env: Env): Promise<void> {
     if (batch.queue === env.FIX_DEAD_LETTER_QUEUE) {
       for (const message of batch.messages) {
         try {
-          await env.DB.prepare(
-            `INSERT INTO dead_letters (message_id, queue, body, attempts, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (message_id) DO NOTHING`,
-          )
-            .bind(
-              message.id,
-              batch.queue,
-              (JSON.stringify(message.body) ?? '').slice(0, MAX_STORED_BODY_CHARS),
-              message.attempts,
-              now(),
-            )
-            .run();
+          await receiveDeadLetter(env.DB, batch.queue, message, now());
           message.ack();
         } catch (err) {
           console.error('fix: dead letter failed', errorCode(err));
@@ -90,7 +45,7 @@ export function createFixConsumer(deps: FixConsumerDeps) {
     for (const message of batch.messages) {
       let parsed: FixQueueMessage | null;
       try {
-        parsed = await receive(env.DB, batch.queue, message, now());
+        parsed = await receiveMessage(env.DB, batch.queue, message, FixQueueMessageSchema, now());
       } catch (err) {
         console.error('fix: message failed', errorCode(err));
         message.retry({ delaySeconds: backoffSeconds(message.attempts) });

@@ -4,6 +4,7 @@ import {
   originalPositionFor,
   type TraceMap,
 } from '@jridgewell/trace-mapping';
+import type { FrameMapper, FrameMapping, PackagedFrame } from '../localize/frame-mapper.ts';
 import { BoundedCache } from '../source/bounded-cache.ts';
 import { sha256Hex } from './sha256.ts';
 import { normalizePackagePath, resolveSourcePath } from './source-path.ts';
@@ -17,39 +18,9 @@ import { findSourceMap } from './sourcemap-store.ts';
  * values; only storage failures (D1, R2) throw, so the fix message is retried.
  */
 
-export interface FrameToMap {
-  extensionId: string;
-  version: string;
-  /** The bundle's path in the package, as in the frame URL: '/popup.js'. */
-  packagePath: string;
-  /** 1-based, as V8 reports it. */
-  line: number;
-  /** 1-based, as V8 reports it; null when the frame had no column. */
-  column: number | null;
-}
-
-export type FrameMapFailure =
-  | 'no_map' // no map uploaded for this bundle of this version (or its bytes are gone)
-  | 'no_mapping' // the map has no source position there, or the source is not a repository path
-  | 'map_invalid'; // over the size cap, changed in storage, or does not parse
-
-export type FrameMapResult =
-  | {
-      ok: true;
-      /** Repository path of the original source. */
-      path: string;
-      /** 1-based. */
-      line: number;
-      /** 1-based; null when the frame had no column. */
-      column: number | null;
-      /** The mapping's `name` (the original identifier at that position), when the map has one. */
-      function: string | null;
-    }
-  | { ok: false; reason: FrameMapFailure };
-
-export interface FrameMapper {
-  map(frame: FrameToMap): Promise<FrameMapResult>;
-}
+// The contract is localization's (localize/frame-mapper.ts); this module only implements it.
+export type FrameToMap = PackagedFrame;
+export type FrameMapResult = FrameMapping;
 
 type ParsedEntry =
   | { ok: true; trace: TraceMap; sourceIndex: Map<string, number>; weight: number }
