@@ -78,7 +78,7 @@ describe('npm start', () => {
     expect(firstRunTicks).toBeGreaterThanOrEqual(2);
     const stack = await startStack(['--port', '0', '--persist-to', state]);
     try {
-      expect((await healthOf(stack.urls.triage)).body.database.schemaVersion).toBe(1);
+      expect((await healthOf(stack.urls.triage)).body.database.schemaVersion).toBe(2);
     } finally {
       await stack.interrupt();
     }
