@@ -101,6 +101,8 @@ describe('PUT /admin/releases/:extensionId/:version', () => {
         buildDir: 'dist',
         uploadedAt: a.clock.now(),
       },
+      // No merged fix yet: nothing for this release to resolve (fix-resolution.test.ts).
+      resolved: [],
     });
     a.clock.advance(60_000);
     const again = await a.register(version, { commitSha: SHA, buildDir: './dist' });
