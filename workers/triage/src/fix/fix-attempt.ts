@@ -213,6 +213,18 @@ export async function processFixMessage(
     }
     const ctx = located.context;
     let step: CandidateStep = await patternStep(deps.stages, ctx, repo, message.attempt);
+    // A pattern whose fix CI already refused for this problem would only fail again: the retry
+    // goes to the model with the CI's feedback instead (the fix bench shows patterns can pass the
+    // guardrails on logic bugs and still be wrong).
+    if (step.ok && (await runs.refusedPatterns(key)).has(candidateRef(step.candidate))) {
+      step = {
+        ok: false,
+        reason: 'pattern_refused_by_ci',
+        verdicts: step.verdicts,
+        calls: 0,
+        costUsd: 0,
+      };
+    }
     const t2 = deps.now();
     let verdicts = step.verdicts;
     if (!step.ok) {

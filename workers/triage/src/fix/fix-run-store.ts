@@ -168,6 +168,21 @@ export class FixRunStore {
     return row === null ? null : RunRowSchema.parse(row);
   }
 
+  /** Pattern fixes of this fingerprint that CI already refused (their source refs). */
+  async refusedPatterns(key: IssueKey): Promise<Set<string>> {
+    const { results } = await this.#db
+      .prepare(
+        `SELECT DISTINCT candidate_source FROM fix_attempt_runs
+         WHERE repo = ?1 AND extension_id = ?2 AND fingerprint = ?3 AND stage = 'ci_red'
+           AND candidate_source LIKE 'pattern:%'`,
+      )
+      .bind(repoKey(key.repo), key.extensionId, key.fingerprint)
+      .all();
+    return new Set(
+      results.map((r) => z.object({ candidate_source: z.string() }).parse(r).candidate_source),
+    );
+  }
+
   /**
    * Moves the run from one of `from` to `to` and applies the patch in the same statement;
    * returns false when another delivery moved it first (the caller then stops).

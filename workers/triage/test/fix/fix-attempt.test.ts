@@ -325,6 +325,39 @@ describe('processFixMessage', () => {
     expect(s.calls.pattern).toBe(0);
   });
 
+  test('a retry after CI refused a pattern fix goes to the model, not to the same pattern', async () => {
+    const fp = fingerprint();
+    await seedIssue(fp);
+    const first = scripted({ pattern: 'hit' });
+    await processFixMessage(deps(first), message(fp));
+    const run1 = await stageOf(fp);
+    await env.DB.prepare("UPDATE fix_attempt_runs SET stage = 'ci_red' WHERE attempt_id = ?1")
+      .bind(run1?.attempt_id ?? -1)
+      .run();
+    await env.DB.prepare(
+      "UPDATE triage_attempts SET result = 'failure', pr_state = 'open' WHERE fingerprint = ?1",
+    )
+      .bind(fp)
+      .run();
+    await env.DB.prepare(
+      "UPDATE triage_attempt_state SET last_result = 'failure', backoff_until = 0 WHERE fingerprint = ?1",
+    )
+      .bind(fp)
+      .run();
+    const second = scripted({
+      pattern: 'hit',
+      model: { ok: true, candidates: [modelCandidate()], malformed: [], calls: 1, costUsd: 0.01 },
+    });
+    runId = 'run-retry';
+    expect(
+      await processFixMessage(deps(second), message(fp, 2, 'check "test": failure')),
+    ).toMatchObject({
+      kind: 'pr_written',
+    });
+    expect(second.calls).toMatchObject({ pattern: 1, model: 1 });
+    expect((await stageOf(fp))?.candidate_source).toBe('model:cheap/m');
+  });
+
   test('maxOpenPrs is honoured: the next fingerprint waits while the repository has its cap', async () => {
     for (let i = 0; i < repo.maxOpenPrs; i++) {
       const fp = fingerprint();
