@@ -359,6 +359,8 @@ describe('the closed loop through the real local stack', () => {
       );
       expect(red.candidate_source).toBe('model:local/local-fixer');
       expect(red.ci_summary).toContain('counts unread items across feeds');
+      // The CI's own annotation of the failing line, read from the check run.
+      expect(red.ci_summary).toMatch(/test\/badge\.test\.ts:\d+:/);
       if (n < 3) {
         // A maintainer skips the 24h backoff.
         github.emulator.humanComments(SLUG, issueNumber, '/homeostat retry', 'OWNER');

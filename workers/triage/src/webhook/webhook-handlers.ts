@@ -56,6 +56,8 @@ export interface FixWebhookHooks {
     attemptId: number,
   ) => Promise<void>;
   onMerged?: (fix: MergedFix) => Promise<void>;
+  /** The first annotations of a failed check run, when GitHub can be read (feedback). */
+  annotations?: (repo: string, checkRunId: number) => Promise<string | null>;
 }
 
 /** Runs the CI gate after a CI event of a fix attempt; the gate's outcome joins the detail. */
@@ -367,6 +369,12 @@ export async function handleWebhookEvent(
       const r = e.check_run;
       const attempt = await store.findByHeadSha(ctx.repo.slug, r.head_sha);
       if (attempt !== null && r.status === 'completed') {
+        const failed =
+          r.conclusion !== 'success' && r.conclusion !== 'neutral' && r.conclusion !== 'skipped';
+        const annotations =
+          failed && r.id !== undefined && (r.output?.annotations_count ?? 0) > 0
+            ? await ctx.fix?.annotations?.(ctx.repo.slug, r.id).catch(() => null)
+            : null;
         await recordCheckFailure(
           ctx.db,
           deliveryId,
@@ -377,6 +385,7 @@ export async function handleWebhookEvent(
             conclusion: r.conclusion ?? null,
             title: r.output?.title ?? null,
             summary: r.output?.summary ?? null,
+            annotations: annotations ?? null,
           },
           ctx.now(),
         );

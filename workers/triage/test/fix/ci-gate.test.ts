@@ -288,4 +288,42 @@ describe('CI webhooks reach the gate', () => {
       }),
     ).toMatchObject({ lastResult: 'success' });
   });
+
+  test('a failed check_run keeps its first annotations for the next attempt', async () => {
+    const { attemptId } = await seedAttempt();
+    const { actions } = recordingActions();
+    const repo = repoWith({ requiredChecks: ['test'] });
+    const asked: number[] = [];
+    const ctx = {
+      db: env.DB,
+      github: undefined as never,
+      repo,
+      now: clock.now,
+      queue: undefined,
+      fix: {
+        actions,
+        ourLogin: null,
+        annotations: async (_repo: string, id: number) => {
+          asked.push(id);
+          return 'test/popup.test.js:6: Expected values to be strictly equal';
+        },
+      },
+    };
+    const result = await handleWebhookEvent(ctx, 'check_run', 'deliv-annotated', {
+      action: 'completed',
+      check_run: {
+        id: 77,
+        name: 'test',
+        head_sha: HEAD,
+        status: 'completed',
+        conclusion: 'failure',
+        output: { title: '1 failing', summary: 'see annotations', annotations_count: 1 },
+      },
+      repository: { full_name: REPO_A },
+    });
+    expect(result.detail).toContain('gate failed_retry_scheduled');
+    expect(asked).toEqual([77]);
+    const run = await new FixRunStore(env.DB, clock.now).get(attemptId);
+    expect(run?.ci_summary).toContain('test/popup.test.js:6: Expected values to be strictly equal');
+  });
 });

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { errorCode } from '../../errors.ts';
 import type { RuntimeDeps } from '../../github/github-factory.ts';
 import type { GitHubGateway } from '../../github/github-gateway.ts';
+import { createRepoReaderClient } from '../../github/repo-reader-client.ts';
 import type { FixWebhookHooks } from '../../webhook/webhook-handlers.ts';
 import { FixRunStore } from '../fix-run-store.ts';
 import { extractPattern } from '../patterns/pattern-extractor.ts';
 import { recordPatternOutcome } from '../patterns/pattern-learner.ts';
+import { firstAnnotations } from './check-annotations.ts';
 import { createPrActions } from './pr-actions.ts';
 
 /**
@@ -52,6 +54,8 @@ export function createFixWebhookHooks(
   return {
     actions: createPrActions(env, config, deps, issues),
     ourLogin,
+    annotations: (repo, checkRunId) =>
+      firstAnnotations(createRepoReaderClient(env, config, deps), repo, checkRunId),
     onPatternOutcome: outcome,
     async onMerged(fix) {
       if (fix.candidateSource !== null) {
