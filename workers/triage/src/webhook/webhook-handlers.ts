@@ -56,6 +56,13 @@ export interface FixWebhookHooks {
     attemptId: number,
   ) => Promise<void>;
   onMerged?: (fix: MergedFix) => Promise<void>;
+  /** A person's merged PR closed this Homeostat issue: learn from the change (production only). */
+  onHumanFixMerged?: (fix: {
+    fingerprint: string;
+    extensionId: string;
+    mergeSha: string;
+    prUrl: string;
+  }) => Promise<void>;
   /** The first annotations of a failed check run, when GitHub can be read (feedback). */
   annotations?: (repo: string, checkRunId: number) => Promise<string | null>;
 }
@@ -90,6 +97,18 @@ async function gate(
 export interface HandlerResult {
   outcome: 'processed' | 'ignored' | 'invalid';
   detail: string;
+}
+
+/** GitHub's closing keywords ("Fixes #12", "closes: #3"), at most 10 references. */
+const CLOSING = /\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+#(\d{1,9})\b/gi;
+
+export function closingReferences(body: string): number[] {
+  const found = new Set<number>();
+  for (const m of body.slice(0, 65_536).matchAll(CLOSING)) {
+    found.add(Number(m[1]));
+    if (found.size >= 10) break;
+  }
+  return [...found];
 }
 
 /** Commands are obeyed only from people with write access (ai-autofix.md §8 T10). */
@@ -303,6 +322,30 @@ export async function handleWebhookEvent(
       const attempt =
         (await store.findByHeadSha(ctx.repo.slug, pr.head.sha)) ??
         (await store.findByPullRequest(ctx.repo.slug, pr.number));
+      if (
+        attempt === null &&
+        e.action === 'closed' &&
+        pr.merged === true &&
+        pr.merge_commit_sha &&
+        ctx.fix?.onHumanFixMerged !== undefined
+      ) {
+        // A person's own PR that closes Homeostat issues: learn from it (issue 10, item 5).
+        const learnedFrom: string[] = [];
+        for (const n of closingReferences(pr.body ?? '')) {
+          const row = await issueRow(ctx, n);
+          if (row === null) continue;
+          await ctx.fix.onHumanFixMerged({
+            fingerprint: row.fingerprint,
+            extensionId: row.extension_id,
+            mergeSha: pr.merge_commit_sha,
+            prUrl: pr.html_url ?? '',
+          });
+          learnedFrom.push(`#${n}`);
+        }
+        if (learnedFrom.length > 0) {
+          return { outcome: 'processed', detail: `human fix of ${learnedFrom.join(', ')}` };
+        }
+      }
       if (attempt !== null && e.action === 'closed') {
         await store.setPullRequestState(attempt.id, pr.merged === true ? 'merged' : 'closed');
         await new FixPullRequestStore(ctx.db, ctx.now).setPullState(

@@ -7,6 +7,7 @@ import { handleWebhookEvent } from '../../src/webhook/webhook-handlers.ts';
 import { createClock } from '../support/clock.ts';
 import { EXT_A, REPO_A, testConfig } from '../support/config.ts';
 import { seedFingerprint } from '../support/fingerprints.ts';
+import { GITHUB_TOKEN, githubTestbed } from '../support/github.ts';
 
 /**
  * Learning from merges (issue 10, item 5) through the real webhook handler and hooks: a fix a
@@ -128,5 +129,98 @@ describe('learning from merged fixes', () => {
         state: 'active',
       },
     ]);
+  });
+});
+
+// Another property than the Homeostat PR above: a learned pattern is keyed by its signature.
+const HUMAN_BEFORE =
+  'export function count(state) {\n  const n = state.tags.size;\n  return n;\n}\n';
+const HUMAN_AFTER = HUMAN_BEFORE.replace('state.tags.size', 'state.tags?.size ?? 0');
+
+describe("learning from a person's own PR that closes a Homeostat issue", () => {
+  async function humanFix(homeostatEnv: string) {
+    seq++;
+    const bed = githubTestbed({ now: clock.now });
+    await bed.emulator.addRepo(REPO_A, { files: { 'src/count.js': HUMAN_BEFORE } });
+    // The seeded sample's event id comes from the fingerprint's tail: keep the tails distinct.
+    const fp = `fp1:${'6b'.repeat(14)}${seq.toString(16).padStart(4, '0')}`;
+    await seedFingerprint(env.DB, {
+      extensionId: EXT_A,
+      fingerprint: fp,
+      message: "Cannot read properties of undefined (reading 'size')",
+      stack:
+        "TypeError: Cannot read properties of undefined (reading 'size')\n" +
+        `    at count (chrome-extension://${EXT_A}/src/count.js:2:25)`,
+    });
+    const issueNumber = 700 + seq;
+    await env.DB.prepare(
+      `INSERT INTO triage_issues (repo, extension_id, fingerprint, state, issue_number, class,
+         created_at, updated_at) VALUES (?1, ?2, ?3, 'open', ?4, 'safe', 0, 0)`,
+    )
+      .bind(REPO_A.toLowerCase(), EXT_A, fp, issueNumber)
+      .run();
+    await bed.emulator.humanPushes(REPO_A, 'fix-count', { 'src/count.js': HUMAN_AFTER });
+    const pr = bed.emulator.humanOpensPr(REPO_A, {
+      head: 'fix-count',
+      title: 'Guard the count',
+      body: `Fixes #${issueNumber}`,
+    });
+    const mergeSha = await bed.emulator.humanMerges(REPO_A, pr, 'octocat', 'squash');
+    const e: Env = { ...env, HOMEOSTAT_ENV: homeostatEnv, GITHUB_TOKEN };
+    const config = testConfig();
+    const repo = config.repositories[0];
+    if (repo === undefined) throw new Error('no repository');
+    const github = new OutboxGitHubGateway(env.DB, clock.now);
+    const deps = { now: clock.now, fetch: bed.clientFetch };
+    const result = await handleWebhookEvent(
+      {
+        db: env.DB,
+        github,
+        repo,
+        now: clock.now,
+        queue: undefined,
+        fix: createFixWebhookHooks(e, config, deps, github, 'homeostat[bot]'),
+      },
+      'pull_request',
+      `human-merge-${seq}`,
+      {
+        action: 'closed',
+        number: pr,
+        pull_request: {
+          number: pr,
+          state: 'closed',
+          merged: true,
+          merge_commit_sha: mergeSha,
+          merged_by: { login: 'octocat', type: 'User' },
+          body: `Fixes #${issueNumber}`,
+          html_url: `https://github.com/${REPO_A}/pull/${pr}`,
+          head: { sha: mergeSha, ref: 'fix-count' },
+        },
+        repository: { full_name: REPO_A },
+        sender: { login: 'octocat', type: 'User' },
+      },
+    );
+    return { result, pr, bed };
+  }
+
+  async function learnedFrom(pr: number) {
+    return env.DB.prepare(
+      "SELECT learned_env FROM fix_patterns WHERE provenance = 'learned' AND source_pr_url LIKE ?1",
+    )
+      .bind(`%/pull/${pr}`)
+      .all();
+  }
+
+  test('outside production nothing is read or learned', async () => {
+    const { result, pr, bed } = await humanFix('test');
+    expect(result.detail).toContain('human fix of #');
+    expect((await learnedFrom(pr)).results).toEqual([]);
+    expect(bed.emulator.requests.filter((r) => r.path.includes('/git/'))).toEqual([]);
+  });
+
+  test('in production the change it made to the localized files becomes a pattern', async () => {
+    const { pr, bed } = await humanFix('production');
+    expect((await learnedFrom(pr)).results).toEqual([{ learned_env: 'production' }]);
+    expect(bed.violations).toEqual([]);
   });
 });

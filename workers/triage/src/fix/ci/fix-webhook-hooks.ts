@@ -1,5 +1,6 @@
 import { type HomeostatConfig, parseHomeostatEnv } from '@homeostat/shared';
 import { z } from 'zod';
+import { resolveTarget } from '../../config-target.ts';
 import { errorCode } from '../../errors.ts';
 import type { RuntimeDeps } from '../../github/github-factory.ts';
 import type { GitHubGateway } from '../../github/github-gateway.ts';
@@ -8,7 +9,9 @@ import type { FixWebhookHooks } from '../../webhook/webhook-handlers.ts';
 import { FixRunStore } from '../fix-run-store.ts';
 import { extractPattern } from '../patterns/pattern-extractor.ts';
 import { recordPatternOutcome } from '../patterns/pattern-learner.ts';
+import { createR2FrameMapper } from '../sourcemap/frame-mapper.ts';
 import { firstAnnotations } from './check-annotations.ts';
+import { learnFromHumanFix } from './human-fix-learning.ts';
 import { createPrActions } from './pr-actions.ts';
 
 /**
@@ -54,6 +57,29 @@ export function createFixWebhookHooks(
   return {
     actions: createPrActions(env, config, deps, issues),
     ourLogin,
+    async onHumanFixMerged(fix) {
+      try {
+        const { extension, repo } = resolveTarget(config, fix.extensionId);
+        await learnFromHumanFix(
+          {
+            db: env.DB,
+            client: createRepoReaderClient(env, config, deps),
+            mapper: createR2FrameMapper(env.SOURCE_MAPS, env.DB),
+            env: homeostatEnv,
+            now,
+          },
+          {
+            repo,
+            extension,
+            fingerprint: fix.fingerprint,
+            mergeSha: fix.mergeSha,
+            prUrl: fix.prUrl,
+          },
+        );
+      } catch (err) {
+        console.warn('fix: learning from a human fix failed', errorCode(err));
+      }
+    },
     annotations: (repo, checkRunId) =>
       firstAnnotations(createRepoReaderClient(env, config, deps), repo, checkRunId),
     onPatternOutcome: outcome,

@@ -105,21 +105,25 @@ function encodeSegments(ref: string): string {
  */
 export async function openSnapshot(
   client: GitHubReader,
-  target: { repo: string; branch?: string },
+  /** `commit` pins the snapshot to that commit (learning reads a merge and its parent). */
+  target: { repo: string; branch?: string; commit?: string },
   limits: RepoReaderLimits = {},
 ): Promise<GitHubRepoSnapshot> {
   const base = repoPath(target.repo);
-  let branch = target.branch;
-  if (branch === undefined) {
-    const info = parseGitHub(RepoInfoSchema, await client.send(get(base)), 'repository');
-    branch = info.default_branch;
+  let commitSha = target.commit;
+  if (commitSha === undefined) {
+    let branch = target.branch;
+    if (branch === undefined) {
+      const info = parseGitHub(RepoInfoSchema, await client.send(get(base)), 'repository');
+      branch = info.default_branch;
+    }
+    const ref = parseGitHub(
+      GitRefSchema,
+      await client.send(get(`${base}/git/ref/${encodeSegments(`heads/${branch}`)}`)),
+      'git ref',
+    );
+    commitSha = ref.object.sha;
   }
-  const ref = parseGitHub(
-    GitRefSchema,
-    await client.send(get(`${base}/git/ref/${encodeSegments(`heads/${branch}`)}`)),
-    'git ref',
-  );
-  const commitSha = ref.object.sha;
   const cache = limits.cache ?? isolateCache;
   const key = `${target.repo.toLowerCase()}@${commitSha}`;
   let index = cache.trees.get(key);
