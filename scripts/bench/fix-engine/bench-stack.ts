@@ -14,15 +14,8 @@ import {
   modelFetch,
 } from '../../../test/emulators/model/model-emulator.ts';
 import type { FixStages } from '../../../workers/triage/src/fix/fix-engine.ts';
-import { checkCandidate } from '../../../workers/triage/src/fix/guardrails/guardrails.ts';
-import { recordVerdict } from '../../../workers/triage/src/fix/guardrails/verdict-store.ts';
-import { localize } from '../../../workers/triage/src/fix/localize/localize.ts';
-import { proposeModelCandidates } from '../../../workers/triage/src/fix/model/model-fixer.ts';
-import { matchPattern } from '../../../workers/triage/src/fix/patterns/pattern-matcher.ts';
-import {
-  createRepoReaderCache,
-  openSnapshot,
-} from '../../../workers/triage/src/fix/source/repo-reader.ts';
+import { bindFixStages } from '../../../workers/triage/src/fix/fix-stages.ts';
+import { createRepoReaderCache } from '../../../workers/triage/src/fix/source/repo-reader.ts';
 import { createR2FrameMapper } from '../../../workers/triage/src/fix/sourcemap/frame-mapper.ts';
 import { sha256Hex } from '../../../workers/triage/src/fix/sourcemap/sha256.ts';
 import { parseSourceMap } from '../../../workers/triage/src/fix/sourcemap/sourcemap-parse.ts';
@@ -143,49 +136,19 @@ export async function startBenchStack(bugs: readonly BenchBug[]): Promise<BenchS
       return seed / 2147483647;
     };
 
-    const stages = (runId: string): FixStages => ({
-      openSnapshot: (repo) =>
-        openSnapshot(reader, { repo: repo.slug, branch: repo.defaultBranch }, { cache }),
-      localize: async (input) => {
-        const located = await localize({
-          ...input,
-          mapper: frameMapper,
-          ...(input.report.sampleVersion === null ? {} : { version: input.report.sampleVersion }),
-        });
-        return located.ok
-          ? { ok: true, context: located.context }
-          : { ok: false, reason: located.reason };
-      },
-      pattern: async (ctx, repo) => {
-        const matched = await matchPattern(db, ctx, {
-          repo: repo.slug,
-          threshold: repo.confidenceThreshold,
-        });
-        return matched.ok
-          ? { ok: true, candidate: matched.candidate }
-          : { ok: false, reason: matched.reason };
-      },
-      model: (ctx, opts) =>
-        proposeModelCandidates(
-          { db, env: bindings, config, now: Date.now, runId, fetch: toModel, random },
-          ctx,
-          opts,
-        ),
-      check: (candidate, ctx, repo) =>
-        checkCandidate(candidate, ctx, repo, config.models.fixLimits),
-      recordVerdict: async (candidate, ctx, verdict, attempt) => {
-        await recordVerdict(db, {
-          runId,
-          repo: ctx.repo,
-          extensionId: ctx.extensionId,
-          fingerprint: ctx.fingerprint,
-          attempt,
-          candidate,
-          verdict,
-          now: Date.now(),
-        });
-      },
-    });
+    const stages = (runId: string): FixStages =>
+      bindFixStages({
+        db,
+        reader,
+        frameMapper,
+        config,
+        bindings,
+        now: Date.now,
+        runId,
+        modelFetch: toModel,
+        random,
+        readerCache: cache,
+      });
 
     const repository = (bug: BenchBug): RepositoryConfig => {
       const repo = config.repositories.find((r) => r.slug === benchSlug(bug));

@@ -6,14 +6,9 @@ import { gateAttempt } from './ci/ci-gate.ts';
 import { createFixWebhookHooks } from './ci/fix-webhook-hooks.ts';
 import type { PullRequestStage } from './fix-attempt.ts';
 import type { FixStages } from './fix-engine.ts';
-import { checkCandidate } from './guardrails/guardrails.ts';
-import { recordVerdict } from './guardrails/verdict-store.ts';
-import { localize } from './localize/localize.ts';
-import { proposeModelCandidates } from './model/model-fixer.ts';
-import { matchPattern } from './patterns/pattern-matcher.ts';
+import { bindFixStages } from './fix-stages.ts';
 import { createGitDataGateway } from './pr/git-data-gateway.ts';
 import { createPullRequestStage } from './pr/pull-request-stage.ts';
-import { openSnapshot } from './source/repo-reader.ts';
 import { createR2FrameMapper } from './sourcemap/frame-mapper.ts';
 
 /**
@@ -31,60 +26,21 @@ export function createFixRuntime(
 ): { stages: FixStages; pr: PullRequestStage; gate: (attemptId: number) => Promise<void> } {
   const now = deps.now ?? Date.now;
   const reader = createRepoReaderClient(env, config, deps);
-  const frameMapper = createR2FrameMapper(env.SOURCE_MAPS, env.DB);
   // Bindings are read by name: a provider's `apiKeySecret` names the one that holds its key.
   const bindings = env as unknown as Record<string, unknown>;
   parseHomeostatEnv(env.HOMEOSTAT_ENV);
-  const stages: FixStages = {
-    openSnapshot: (repo) => openSnapshot(reader, { repo: repo.slug, branch: repo.defaultBranch }),
-    localize: async (input) => {
-      const located = await localize({
-        ...input,
-        mapper: frameMapper,
-        ...(input.report.sampleVersion === null ? {} : { version: input.report.sampleVersion }),
-      });
-      return located.ok
-        ? { ok: true, context: located.context }
-        : { ok: false, reason: located.reason };
-    },
-    pattern: async (ctx, repo) => {
-      const matched = await matchPattern(env.DB, ctx, {
-        repo: repo.slug,
-        threshold: repo.confidenceThreshold,
-      });
-      return matched.ok
-        ? { ok: true, candidate: matched.candidate }
-        : { ok: false, reason: matched.reason };
-    },
-    model: (ctx, opts) =>
-      proposeModelCandidates(
-        {
-          db: env.DB,
-          env: bindings,
-          config,
-          now,
-          runId,
-          ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
-          ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
-          ...(deps.random === undefined ? {} : { random: deps.random }),
-        },
-        ctx,
-        opts,
-      ),
-    check: (candidate, ctx, repo) => checkCandidate(candidate, ctx, repo, config.models.fixLimits),
-    recordVerdict: async (candidate, ctx, verdict, attempt) => {
-      await recordVerdict(env.DB, {
-        runId,
-        repo: ctx.repo,
-        extensionId: ctx.extensionId,
-        fingerprint: ctx.fingerprint,
-        attempt,
-        candidate,
-        verdict,
-        now: now(),
-      });
-    },
-  };
+  const stages = bindFixStages({
+    db: env.DB,
+    reader,
+    frameMapper: createR2FrameMapper(env.SOURCE_MAPS, env.DB),
+    config,
+    bindings,
+    now,
+    runId,
+    ...(deps.fetch === undefined ? {} : { modelFetch: deps.fetch }),
+    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+  });
   const pr = createPullRequestStage({
     db: env.DB,
     git: createGitDataGateway(env, config, deps),
