@@ -1,5 +1,5 @@
 import { type HomeostatConfig, hasSecret } from '@homeostat/shared';
-import { tokenCredentials } from './github-auth.ts';
+import { type GitHubCredentials, tokenCredentials } from './github-auth.ts';
 import { type FetchLike, GitHubClient } from './github-client.ts';
 import { type GitHubGateway, LiveGitHubGateway, OutboxGitHubGateway } from './github-gateway.ts';
 
@@ -19,12 +19,21 @@ export function createGitHubGateway(
   const now = deps.now ?? Date.now;
   if (!hasSecret(env.GITHUB_TOKEN)) return new OutboxGitHubGateway(env.DB, now);
   return new LiveGitHubGateway(
-    new GitHubClient({
-      baseUrl: config.github.apiBaseUrl,
-      credentials: tokenCredentials(env.GITHUB_TOKEN),
-      now,
-      ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
-      ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
-    }),
+    createGitHubClient(config, tokenCredentials(env.GITHUB_TOKEN), deps),
   );
+}
+
+/** The one way triage builds a GitHub client: the config's base URL and the runtime's deps. */
+export function createGitHubClient(
+  config: HomeostatConfig,
+  credentials: GitHubCredentials,
+  deps: RuntimeDeps,
+): GitHubClient {
+  return new GitHubClient({
+    baseUrl: config.github.apiBaseUrl,
+    credentials,
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+    ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+  });
 }

@@ -1,7 +1,7 @@
 import { type HomeostatConfig, hasSecret } from '@homeostat/shared';
 import { anonymousCredentials, tokenCredentials } from './github-auth.ts';
-import { GitHubClient } from './github-client.ts';
-import type { RuntimeDeps } from './github-factory.ts';
+import type { GitHubClient } from './github-client.ts';
+import { createGitHubClient, type RuntimeDeps } from './github-factory.ts';
 
 /**
  * The GitHub client the fixer reads repositories with (issue 9, item 1). Reads need no write
@@ -15,13 +15,9 @@ export function createRepoReaderClient(
   config: HomeostatConfig,
   deps: RuntimeDeps,
 ): GitHubClient {
-  return new GitHubClient({
-    baseUrl: config.github.apiBaseUrl,
-    credentials: hasSecret(env.GITHUB_TOKEN)
-      ? tokenCredentials(env.GITHUB_TOKEN)
-      : anonymousCredentials(),
-    ...(deps.now === undefined ? {} : { now: deps.now }),
-    ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
-    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
-  });
+  return createGitHubClient(
+    config,
+    hasSecret(env.GITHUB_TOKEN) ? tokenCredentials(env.GITHUB_TOKEN) : anonymousCredentials(),
+    deps,
+  );
 }

@@ -1,8 +1,8 @@
 import { type HomeostatConfig, hasSecret } from '@homeostat/shared';
 import { TriageError } from '../../errors.ts';
 import { tokenCredentials } from '../../github/github-auth.ts';
-import { GitHubClient, type GitHubResponse, parseGitHub } from '../../github/github-client.ts';
-import type { RuntimeDeps } from '../../github/github-factory.ts';
+import { type GitHubClient, type GitHubResponse, parseGitHub } from '../../github/github-client.ts';
+import { createGitHubClient, type RuntimeDeps } from '../../github/github-factory.ts';
 import type { GitHubRequest } from '../../github/github-request.ts';
 import { recordOutbox } from '../../outbox/outbox.ts';
 import {
@@ -543,12 +543,6 @@ export function createGitDataGateway(
   const now = deps.now ?? Date.now;
   if (!hasSecret(env.GITHUB_TOKEN)) return new OutboxGitDataGateway(env.DB, now);
   return new LiveGitDataGateway(
-    new GitHubClient({
-      baseUrl: config.github.apiBaseUrl,
-      credentials: tokenCredentials(env.GITHUB_TOKEN),
-      now,
-      ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
-      ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
-    }),
+    createGitHubClient(config, tokenCredentials(env.GITHUB_TOKEN), deps),
   );
 }
