@@ -2,8 +2,8 @@ import type { FixQueueMessage, HomeostatConfig, TriageQueueMessage } from '@home
 import { AttemptStore } from './attempt-store.ts';
 import { resolveTarget } from './config-target.ts';
 import { TriageError } from './errors.ts';
-import { dailyModelSpendUsd } from './fix/fix-budget.ts';
 import { FixRunStore } from './fix/fix-run-store.ts';
+import { modelSpend } from './fix/model/model-call-store.ts';
 import type { GitHubGateway } from './github/github-gateway.ts';
 import { syncFingerprintIssue } from './issue/fingerprint-issue.ts';
 import { loadFingerprint } from './issue/fingerprint-source.ts';
@@ -100,7 +100,8 @@ export async function processFingerprintMessage(
   if (finalDecision.allowed && deps.fixQueue !== undefined) {
     // "Fed when … the budget allows" (issue 10, item 1): a spent day budget queues no attempt,
     // since a fix that needs the model would only burn the attempt.
-    const spent = await dailyModelSpendUsd(deps.db, deps.now());
+    // The model fixer's own accounting: this (triage) run made no calls, the day is what counts.
+    const spent = (await modelSpend(deps.db, deps.runId, deps.now())).dayUsd;
     if (spent >= deps.config.models.budget.perDayUsd && deps.config.models.providers.length > 0) {
       finalDecision = {
         allowed: false,
