@@ -39,19 +39,12 @@ export async function listFixAttempts(
   db: D1Database,
   options: { since?: number; limit?: number } = {},
 ): Promise<FixAttemptRecord[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT attempt_id FROM fix_attempt_runs WHERE created_at >= ?1
-       ORDER BY created_at, attempt_id LIMIT ?2`,
-    )
-    .bind(options.since ?? 0, Math.min(options.limit ?? 1000, 10_000))
-    .all();
-  const store = new FixRunStore(db, Date.now);
+  const rows = await new FixRunStore(db, Date.now).list(
+    options.since ?? 0,
+    Math.min(options.limit ?? 1000, 10_000),
+  );
   const records: FixAttemptRecord[] = [];
-  for (const raw of results) {
-    const id = z.object({ attempt_id: z.number() }).parse(raw).attempt_id;
-    const r = await store.get(id);
-    if (r === null) continue;
+  for (const r of rows) {
     records.push({
       kind: 'fix_attempt',
       timestamp: new Date(r.created_at).toISOString(),

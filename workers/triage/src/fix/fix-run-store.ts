@@ -156,6 +156,18 @@ export class FixRunStore {
     return row === null ? null : RunRowSchema.parse(row);
   }
 
+  /** Runs created since `since`, oldest first (run records). */
+  async list(since: number, limit: number): Promise<FixRunRow[]> {
+    const { results } = await this.#db
+      .prepare(
+        `SELECT * FROM fix_attempt_runs WHERE created_at >= ?1
+         ORDER BY created_at, attempt_id LIMIT ?2`,
+      )
+      .bind(since, limit)
+      .all();
+    return results.map((r) => RunRowSchema.parse(r));
+  }
+
   /** The newest run of a fingerprint (its CI summary feeds the next attempt's prompt). */
   async latest(key: IssueKey): Promise<FixRunRow | null> {
     const row = await this.#db
