@@ -194,9 +194,11 @@ export async function processFixMessage(
     return { kind: 'stopped', stage: 'abandoned', reason: 'interrupted_model_call' };
   }
 
+  // Read once per delivery: proposing and the PR both describe the same problem.
+  let report: FingerprintReport | null = null;
   if (run.stage === 'proposing') {
     if (!autoFixable) return stop(['proposing'], 'critical_class');
-    const report = await loadFingerprint(deps.db, extension.id, key.fingerprint);
+    report = await loadFingerprint(deps.db, extension.id, key.fingerprint);
     if (report === null) {
       throw new TriageError('fingerprint_missing', 'the fingerprint is not in D1 yet', {
         retryAfterSeconds: 30,
@@ -283,7 +285,17 @@ export async function processFixMessage(
   }
 
   if (run.stage !== 'proposed') return { kind: 'already_done', stage: run.stage };
-  return writePullRequest(deps, { run, id, key, repo, issue, policyClass, attempts, runs });
+  return writePullRequest(deps, {
+    run,
+    id,
+    key,
+    repo,
+    issue,
+    policyClass,
+    attempts,
+    runs,
+    report,
+  });
 }
 
 async function writePullRequest(
@@ -297,11 +309,13 @@ async function writePullRequest(
     policyClass: string;
     attempts: AttemptStore;
     runs: FixRunStore;
+    /** The report this delivery already read, if it did. */
+    report: FingerprintReport | null;
   },
 ): Promise<FixMessageOutcome> {
   const candidate = StoredCandidateSchema.parse(JSON.parse(a.run.candidate ?? 'null'));
   const context = StoredContextSchema.parse(JSON.parse(a.run.context ?? 'null'));
-  const report = await loadFingerprint(deps.db, a.key.extensionId, a.key.fingerprint);
+  const report = a.report ?? (await loadFingerprint(deps.db, a.key.extensionId, a.key.fingerprint));
   if (report === null) {
     throw new TriageError('fingerprint_missing', 'the fingerprint is not in D1 yet', {
       retryAfterSeconds: 30,
