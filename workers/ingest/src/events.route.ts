@@ -1,145 +1,27 @@
-import {
-  computeFingerprint,
-  type EventStatus,
-  EventsRequestSchema,
-  type EventsResponse,
-  type ExtensionConfig,
-  type IngestEvent,
-  scrubEvent,
-} from '@homeostat/shared';
+import { EventsRequestSchema, type EventsResponse, type ExtensionConfig } from '@homeostat/shared';
 import type { Context } from 'hono';
-import { benchMetrics, countDoCall } from './bench-metrics.ts';
-import { takeExtensionBudget } from './extension-lease.ts';
-import type { RecordInput } from './fingerprint.do.ts';
-import { IngestError } from './ingest-error.ts';
-import { flushIntervalMs } from './ingest-settings.ts';
-import { hashInstall } from './install-hash.ts';
+import { ingestEvents } from './ingest-pipeline.ts';
 import { readJsonBody } from './json-body.ts';
-import type { InstallAdmission } from './rate-limiter.do.ts';
 
-interface Grouped {
-  input: RecordInput;
-  /** Index in the request of each event of the group, in order. */
-  indexes: number[];
-}
-
-/**
- * `POST /v1/events`. Per request: one call to the install's RateLimiter, a leased share of the
- * extension's budget, then one Fingerprint call per distinct fingerprint — so at most two Durable
- * Object calls per event, and fewer for batches. Events are scrubbed before anything else sees
- * them; the client's fingerprint is ignored and recomputed.
- */
+/** `POST /v1/events`: Homeostat's own SDK's door into the one event pipeline. */
 export async function handleEvents(c: Context<{ Bindings: Env }>, extension: ExtensionConfig) {
   const body = await readJsonBody(c, EventsRequestSchema);
-  const env = c.env;
-  const now = Date.now();
-  const installHash = await hashInstall(extension.id, body.install.id);
-  benchMetrics.requests++;
-  benchMetrics.events += body.events.length;
-
-  // Aligned with the events: the limiter looks only at the sessions of events it admits.
-  const sessionIds = body.events.map((e) => e.sessionId ?? null);
-  let install: InstallAdmission;
-  let budget: { granted: number; retryAfterSeconds: number };
-  try {
-    countDoCall();
-    install = await env.RATE_LIMITER.getByName(`install:${installHash}`).admitInstall({
-      kind: 'events',
-      count: body.events.length,
-      perMinute: extension.limits.perInstallPerMinute,
-      sessionIds,
-      now,
-    });
-    budget =
-      install.granted === 0
-        ? { granted: 0, retryAfterSeconds: install.retryAfterSeconds }
-        : await takeExtensionBudget(env.RATE_LIMITER, extension, install.granted, now);
-  } catch {
-    throw new IngestError('unavailable', 'rate limiter unavailable, retry later', {
-      retryAfterSeconds: 5,
-    });
-  }
-  const admitted = Math.min(install.granted, budget.granted);
-  const retryAfterSeconds = Math.max(install.retryAfterSeconds, budget.retryAfterSeconds);
-  if (admitted === 0) {
-    throw new IngestError('rate_limited', 'rate limit exceeded', { retryAfterSeconds });
-  }
-
-  const firstErrors = new Set(install.firstErrorSessions);
-  const groups = new Map<string, Grouped>();
-  const fingerprints: (string | null)[] = body.events.map(() => null);
-  for (const [index, raw] of body.events.slice(0, admitted).entries()) {
-    const event: IngestEvent = scrubEvent(raw);
-    const fp = await computeFingerprint({
-      type: event.error.type,
-      message: event.error.message,
-      stack: event.error.stack,
-      surface: event.surface,
-    });
-    fingerprints[index] = fp.fingerprint;
-    let group = groups.get(fp.fingerprint);
-    if (group === undefined) {
-      group = {
-        indexes: [],
-        input: {
-          extensionId: extension.id,
-          fingerprint: fp.fingerprint,
-          errorType: event.error.type,
-          title: fp.title,
-          culprit: fp.culprit,
-          installHash,
-          newInstall: install.newInstall,
-          version: body.extension.version,
-          minInstalls: extension.limits.minInstalls,
-          flushIntervalMs: flushIntervalMs(env),
-          now,
-          events: [],
-        },
-      };
-      groups.set(fp.fingerprint, group);
-    }
-    // A session's first error counts once, on the first event that carries it.
-    const first = event.sessionId !== undefined && firstErrors.delete(event.sessionId);
-    group.indexes.push(index);
-    group.input.events.push({
-      eventId: event.eventId,
-      surface: event.surface,
-      occurredAt: event.timestamp,
-      firstErrorInSession: first,
-      sessionId: event.sessionId ?? null,
-      event: JSON.stringify({ ...event, fingerprint: fp.fingerprint }),
-    });
-  }
-
-  const statuses: EventStatus[] = body.events.map(() => 'rate_limited');
-  try {
-    await Promise.all(
-      [...groups.values()].map(async (group) => {
-        countDoCall();
-        const result = await env.FINGERPRINTS.getByName(
-          `${extension.id}:${group.input.fingerprint}`,
-        ).record(group.input);
-        group.indexes.forEach((eventIndex, i) => {
-          statuses[eventIndex] = result[i] ?? 'known';
-        });
-      }),
-    );
-  } catch {
-    // Nothing was acknowledged: the SDK keeps the batch and retries; recorded events come back
-    // as duplicates, so a partial failure is never counted twice.
-    throw new IngestError('unavailable', 'storage unavailable, retry later', {
-      retryAfterSeconds: 5,
-    });
-  }
-
+  const outcome = await ingestEvents(c.env, {
+    extension,
+    installId: body.install.id,
+    version: body.extension.version,
+    events: body.events,
+  });
   const response: EventsResponse = {
-    accepted: statuses.filter((s) => s !== 'rate_limited').length,
+    accepted: outcome.statuses.filter((s) => s !== 'rate_limited').length,
     results: body.events.map((e, i) => ({
       eventId: e.eventId,
-      fingerprint: fingerprints[i] ?? null,
-      status: statuses[i] ?? 'rate_limited',
+      fingerprint: outcome.fingerprints[i] ?? null,
+      status: outcome.statuses[i] ?? 'rate_limited',
     })),
   };
-  if (admitted < body.events.length) c.header('retry-after', String(retryAfterSeconds));
+  if (outcome.admitted < body.events.length) {
+    c.header('retry-after', String(outcome.retryAfterSeconds));
+  }
   return c.json(response, 202);
 }

@@ -1,0 +1,151 @@
+import {
+  computeFingerprint,
+  type EventStatus,
+  type ExtensionConfig,
+  type IngestEvent,
+  scrubEvent,
+} from '@homeostat/shared';
+import { benchMetrics, countDoCall } from './bench-metrics.ts';
+import { takeExtensionBudget } from './extension-lease.ts';
+import type { RecordInput } from './fingerprint.do.ts';
+import { IngestError } from './ingest-error.ts';
+import { flushIntervalMs } from './ingest-settings.ts';
+import { hashInstall } from './install-hash.ts';
+import type { InstallAdmission } from './rate-limiter.do.ts';
+
+interface Grouped {
+  input: RecordInput;
+  /** Index in the request of each event of the group, in order. */
+  indexes: number[];
+}
+
+/** One batch of already-validated events from one install of one extension version. */
+export interface IngestBatch {
+  extension: ExtensionConfig;
+  installId: string;
+  version: string;
+  events: readonly IngestEvent[];
+}
+
+export interface IngestOutcome {
+  /** Per event, in order: what became of it. */
+  statuses: EventStatus[];
+  /** Per event, in order: the server-computed fingerprint, or null when it was not admitted. */
+  fingerprints: (string | null)[];
+  /** Events admitted (the rest are `rate_limited`). */
+  admitted: number;
+  /** Set when some events were not admitted: when the client may try again. */
+  retryAfterSeconds: number;
+}
+
+/**
+ * The one event pipeline every ingest door feeds (`/v1/events`, Sentry envelopes, test-failure
+ * reports): per batch, one call to the install's RateLimiter, a leased share of the extension's
+ * budget, then one Fingerprint call per distinct fingerprint — so at most two Durable Object calls
+ * per event, and fewer for batches. Events are scrubbed before anything else sees them; any
+ * client-sent fingerprint is ignored and recomputed. Throws `IngestError` (`rate_limited` when
+ * nothing was admitted, `unavailable` when a Durable Object could not be reached).
+ */
+export async function ingestEvents(env: Env, batch: IngestBatch): Promise<IngestOutcome> {
+  const { extension } = batch;
+  const now = Date.now();
+  const installHash = await hashInstall(extension.id, batch.installId);
+  benchMetrics.requests++;
+  benchMetrics.events += batch.events.length;
+
+  // Aligned with the events: the limiter looks only at the sessions of events it admits.
+  const sessionIds = batch.events.map((e) => e.sessionId ?? null);
+  let install: InstallAdmission;
+  let budget: { granted: number; retryAfterSeconds: number };
+  try {
+    countDoCall();
+    install = await env.RATE_LIMITER.getByName(`install:${installHash}`).admitInstall({
+      kind: 'events',
+      count: batch.events.length,
+      perMinute: extension.limits.perInstallPerMinute,
+      sessionIds,
+      now,
+    });
+    budget =
+      install.granted === 0
+        ? { granted: 0, retryAfterSeconds: install.retryAfterSeconds }
+        : await takeExtensionBudget(env.RATE_LIMITER, extension, install.granted, now);
+  } catch {
+    throw new IngestError('unavailable', 'rate limiter unavailable, retry later', {
+      retryAfterSeconds: 5,
+    });
+  }
+  const admitted = Math.min(install.granted, budget.granted);
+  const retryAfterSeconds = Math.max(install.retryAfterSeconds, budget.retryAfterSeconds);
+  if (admitted === 0) {
+    throw new IngestError('rate_limited', 'rate limit exceeded', { retryAfterSeconds });
+  }
+
+  const firstErrors = new Set(install.firstErrorSessions);
+  const groups = new Map<string, Grouped>();
+  const fingerprints: (string | null)[] = batch.events.map(() => null);
+  for (const [index, raw] of batch.events.slice(0, admitted).entries()) {
+    const event: IngestEvent = scrubEvent(raw);
+    const fp = await computeFingerprint({
+      type: event.error.type,
+      message: event.error.message,
+      stack: event.error.stack,
+      surface: event.surface,
+    });
+    fingerprints[index] = fp.fingerprint;
+    let group = groups.get(fp.fingerprint);
+    if (group === undefined) {
+      group = {
+        indexes: [],
+        input: {
+          extensionId: extension.id,
+          fingerprint: fp.fingerprint,
+          errorType: event.error.type,
+          title: fp.title,
+          culprit: fp.culprit,
+          installHash,
+          newInstall: install.newInstall,
+          version: batch.version,
+          minInstalls: extension.limits.minInstalls,
+          flushIntervalMs: flushIntervalMs(env),
+          now,
+          events: [],
+        },
+      };
+      groups.set(fp.fingerprint, group);
+    }
+    // A session's first error counts once, on the first event that carries it.
+    const first = event.sessionId !== undefined && firstErrors.delete(event.sessionId);
+    group.indexes.push(index);
+    group.input.events.push({
+      eventId: event.eventId,
+      surface: event.surface,
+      occurredAt: event.timestamp,
+      firstErrorInSession: first,
+      sessionId: event.sessionId ?? null,
+      event: JSON.stringify({ ...event, fingerprint: fp.fingerprint }),
+    });
+  }
+
+  const statuses: EventStatus[] = batch.events.map(() => 'rate_limited');
+  try {
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        countDoCall();
+        const result = await env.FINGERPRINTS.getByName(
+          `${extension.id}:${group.input.fingerprint}`,
+        ).record(group.input);
+        group.indexes.forEach((eventIndex, i) => {
+          statuses[eventIndex] = result[i] ?? 'known';
+        });
+      }),
+    );
+  } catch {
+    // Nothing was acknowledged: the SDK keeps the batch and retries; recorded events come back
+    // as duplicates, so a partial failure is never counted twice.
+    throw new IngestError('unavailable', 'storage unavailable, retry later', {
+      retryAfterSeconds: 5,
+    });
+  }
+  return { statuses, fingerprints, admitted, retryAfterSeconds };
+}
