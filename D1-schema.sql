@@ -148,6 +148,10 @@ CREATE TABLE IF NOT EXISTS release_health (
   -- Error-affected sessions of installs in their first day: new installs get the newest
   -- version whatever the rollout percentage (research/canary.md §3), so the judge leaves them out.
   new_install_error_sessions INTEGER NOT NULL DEFAULT 0,
+  -- Distinct installs that counted sessions / error sessions in the window (issue 11, item 2):
+  -- the judge needs them to know that no single install carries a decision.
+  installs INTEGER NOT NULL DEFAULT 0,
+  error_installs INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (extension_id, version, window_start)
 );
 

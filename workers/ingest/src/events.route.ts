@@ -11,6 +11,7 @@ export async function handleEvents(c: Context<{ Bindings: Env }>, extension: Ext
     installId: body.install.id,
     version: body.extension.version,
     events: body.events,
+    clientAddress: c.req.header('cf-connecting-ip') ?? null,
   });
   const response: EventsResponse = {
     accepted: outcome.statuses.filter((s) => s !== 'rate_limited').length,

@@ -25,6 +25,12 @@ export interface IngestBatch {
   installId: string;
   version: string;
   events: readonly IngestEvent[];
+  /**
+   * The client's address as Cloudflare saw it (`CF-Connecting-IP`), or null when unknown. Only
+   * a salted hash of its network prefix is ever kept (issue 11, item 2: "new" must need more
+   * than client-chosen install ids); the address itself is never stored or logged.
+   */
+  clientAddress: string | null;
 }
 
 export interface IngestOutcome {

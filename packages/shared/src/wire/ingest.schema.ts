@@ -26,6 +26,16 @@ export const INGEST_LIMITS = {
   userReport: 4 * 1024,
 } as const;
 
+/**
+ * Release health is reported by clients, so it is untrusted (issue 11, item 2): ingest counts at
+ * most this many sessions (and error sessions) per install per 5-minute window into the
+ * aggregates, and the canary judge acts only on a decision that survives removing one install's
+ * whole contribution.
+ */
+export const RELEASE_HEALTH_LIMITS = {
+  maxSessionsPerInstallPerWindow: 12,
+} as const;
+
 export const SURFACES = [
   'background',
   'popup',
