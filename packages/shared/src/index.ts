@@ -1,4 +1,5 @@
 export * from './config/bundled-config.ts';
+export * from './config/endpoint-url.schema.ts';
 export * from './config/homeostat-config.schema.ts';
 export * from './config/parse-config.ts';
 export * from './errors.ts';

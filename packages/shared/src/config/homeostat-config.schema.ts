@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SurfaceSchema } from '../wire/ingest.schema.ts';
+import { EndpointUrlSchema } from './endpoint-url.schema.ts';
 
 /**
  * The one configuration file (`homeostat.config.json`). Every object is strict: an unknown key is
@@ -150,7 +151,7 @@ export const ExtensionConfigSchema = z.strictObject({
 export const ModelProviderSchema = z.strictObject({
   name: slug,
   /** Any OpenAI-compatible endpoint. */
-  baseUrl: z.url({ protocol: /^https?$/ }),
+  baseUrl: EndpointUrlSchema,
   model: z.string().min(1).max(200),
   apiKeySecret: SecretNameSchema.default('MODEL_API_KEY'),
   pricing: z.strictObject({
@@ -189,8 +190,8 @@ const CanarySchema = z
   .strictObject({
     /** `observe` decides and records but never calls the store, even with credentials. */
     mode: z.enum(['auto', 'observe']).default('auto'),
-    storeApiBaseUrl: z.url().default('https://chromewebstore.googleapis.com'),
-    oauthTokenUrl: z.url().default('https://oauth2.googleapis.com/token'),
+    storeApiBaseUrl: EndpointUrlSchema.default('https://chromewebstore.googleapis.com'),
+    oauthTokenUrl: EndpointUrlSchema.default('https://oauth2.googleapis.com/token'),
     stages: z
       .array(z.int().gt(0).max(100))
       .min(1)
@@ -232,7 +233,9 @@ export const HomeostatConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
     version: z.literal(1),
-    github: z.strictObject({ apiBaseUrl: z.url().default('https://api.github.com') }).prefault({}),
+    github: z
+      .strictObject({ apiBaseUrl: EndpointUrlSchema.default('https://api.github.com') })
+      .prefault({}),
     extensions: z.array(ExtensionConfigSchema).min(1).max(100),
     repositories: z.array(RepositoryConfigSchema).min(1).max(100),
     models: ModelsSchema,
