@@ -7,7 +7,7 @@ import {
 import { z } from 'zod';
 import type { PolicyDecision } from '../policy.ts';
 import type { FingerprintReport } from './fingerprint-source.ts';
-import { codeBlock, codeSpan, plainLine, safeJson, truncate } from './markdown.ts';
+import { codeBlock, codeSpan, plainLine, safeJson, tableCode, truncate } from './markdown.ts';
 import { analyseStack } from './stack-frames.ts';
 
 /**
@@ -97,7 +97,8 @@ function versionsTable(report: FingerprintReport): string {
     .slice(0, 20);
   if (versions.length === 0) return '';
   const rows = versions.map(
-    (v) => `| \`${v.version}\` | ${v.events} | ${iso(v.firstSeen)} | ${iso(v.lastSeen)} |`,
+    (v) =>
+      `| ${tableCode(v.version, 30)} | ${v.events} | ${iso(v.firstSeen)} | ${iso(v.lastSeen)} |`,
   );
   return ['| Version | Events | First seen | Last seen |', '|---|---:|---|---|', ...rows].join(
     '\n',
@@ -178,15 +179,15 @@ export function renderIssue(content: IssueContent): RenderedIssue {
     '',
     '| | |',
     '|---|---|',
-    `| Extension | ${codeSpan(extension.name, 100)} (${codeSpan(extension.id, 40)}) |`,
-    `| Fingerprint | ${codeSpan(report.fingerprint, 100)} |`,
+    `| Extension | ${tableCode(extension.name, 100)} (${tableCode(extension.id, 40)}) |`,
+    `| Fingerprint | ${tableCode(report.fingerprint, 100)} |`,
     `| Events | ${report.events} |`,
     `| Installs affected | ${installs} |`,
-    `| First seen | ${iso(report.firstSeen)} in ${codeSpan(report.firstVersion, 30)} |`,
-    `| Last seen | ${iso(report.lastSeen)} in ${codeSpan(report.lastVersion, 30)} |`,
-    `| Surfaces | ${report.surfaces.length === 0 ? 'unknown' : report.surfaces.map((s) => codeSpan(s, 20)).join(', ')} |`,
-    `| Culprit | ${report.culprit === null ? 'unknown' : codeSpan(report.culprit, 200)} |`,
-    `| Class | ${codeSpan(policy.class, 30)}${policy.reasons.length === 0 ? '' : ` (${policy.reasons.map((r) => codeSpan(r, 60)).join(', ')})`} |`,
+    `| First seen | ${iso(report.firstSeen)} in ${tableCode(report.firstVersion, 30)} |`,
+    `| Last seen | ${iso(report.lastSeen)} in ${tableCode(report.lastVersion, 30)} |`,
+    `| Surfaces | ${report.surfaces.length === 0 ? 'unknown' : report.surfaces.map((s) => tableCode(s, 20)).join(', ')} |`,
+    `| Culprit | ${report.culprit === null ? 'unknown' : tableCode(report.culprit, 200)} |`,
+    `| Class | ${tableCode(policy.class, 30)}${policy.reasons.length === 0 ? '' : ` (${policy.reasons.map((r) => tableCode(r, 60)).join(', ')})`} |`,
     '',
     '### Versions',
     versionsTable(report) || '_No per-version counts yet._',

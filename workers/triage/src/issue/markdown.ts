@@ -39,14 +39,35 @@ function longestRun(text: string, char: string): number {
   return longest;
 }
 
-/** One line of untrusted text as an inline code span. */
-export function codeSpan(text: string, max = 300): string {
-  const line = truncate(cleanText(text).replace(/\s+/g, ' ').trim(), max);
+function oneLine(text: string, max: number): string {
+  return truncate(cleanText(text).replace(/\s+/g, ' ').trim(), max);
+}
+
+function span(line: string): string {
   if (line === '') return '`(empty)`';
   const fence = '`'.repeat(longestRun(line, '`') + 1);
   // A span starting or ending with a backtick needs padding (CommonMark §6.1).
   const pad = line.startsWith('`') || line.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${line}${pad}${fence}`;
+}
+
+/** One line of untrusted text as an inline code span. */
+export function codeSpan(text: string, max = 300): string {
+  return span(oneLine(text, max));
+}
+
+/**
+ * One line of untrusted text as a code span inside a GFM table cell (issue 11, item 3). A table
+ * row is split at every `|` before inlines are parsed, code spans included (GFM spec, "Tables":
+ * "include a pipe in a cell's content by escaping it, including inside other inline spans"), so
+ * a raw `|` would end the cell and leave the rest of the text live Markdown. Pipes are written
+ * `\|`, which the table parser turns back into `|`. A backslash already before a pipe would make
+ * parsers disagree (cmark-gfm reads `\\|` as an escaped pipe, marked and micromark as an
+ * escaped backslash and a live pipe), so a space is put between them.
+ */
+export function tableCode(text: string, max = 300): string {
+  const line = oneLine(text, max);
+  return span(line.replace(/\\(?=\|)/g, '\\ ').replace(/\|/g, '\\|'));
 }
 
 /**
