@@ -9,6 +9,16 @@ import { readJsonBody } from './json-body.ts';
 /** Session starts are cheaper than events; an install may report this many per minute. */
 const SESSIONS_PER_INSTALL_PER_MINUTE = 60;
 
+/** Session starts of one install of one extension version, from any door. */
+export interface SessionBatch {
+  extension: ExtensionConfig;
+  installId: string;
+  version: string;
+  sessions: readonly { sessionId: string }[];
+  /** As in `IngestBatch`: the client's address, or null when unknown. */
+  clientAddress: string | null;
+}
+
 /**
  * `POST /v1/sessions`: the denominators of release health. The install's RateLimiter drops
  * sessions it has counted before (a resubmitted batch), then the extension's ReleaseHealth
@@ -16,17 +26,32 @@ const SESSIONS_PER_INSTALL_PER_MINUTE = 60;
  */
 export async function handleSessions(c: Context<{ Bindings: Env }>, extension: ExtensionConfig) {
   const body = await readJsonBody(c, SessionsRequestSchema);
-  const env = c.env;
+  const accepted = await recordSessions(c.env, {
+    extension,
+    installId: body.install.id,
+    version: body.extension.version,
+    sessions: body.sessions,
+    clientAddress: c.req.header('cf-connecting-ip') ?? null,
+  });
+  return c.json({ accepted }, 202);
+}
+
+/**
+ * The one release-health path (`/v1/sessions` and Sentry's `session` items, issue 13): returns
+ * how many sessions were counted. Throws `IngestError` (`rate_limited`, `unavailable`).
+ */
+export async function recordSessions(env: Env, batch: SessionBatch): Promise<number> {
+  const { extension } = batch;
   const now = Date.now();
-  const installHash = await hashInstall(extension.id, body.install.id);
+  const installHash = await hashInstall(extension.id, batch.installId);
   let accepted: number;
   try {
     countDoCall();
     const install = await env.RATE_LIMITER.getByName(`install:${installHash}`).admitInstall({
       kind: 'sessions',
-      count: body.sessions.length,
+      count: batch.sessions.length,
       perMinute: SESSIONS_PER_INSTALL_PER_MINUTE,
-      sessionIds: body.sessions.map((s) => s.sessionId),
+      sessionIds: batch.sessions.map((s) => s.sessionId),
       now,
     });
     if (install.granted === 0) {
@@ -38,7 +63,7 @@ export async function handleSessions(c: Context<{ Bindings: Env }>, extension: E
     countDoCall();
     await env.RELEASE_HEALTH.getByName(`release-health:${extension.id}`).recordSessions({
       extensionId: extension.id,
-      version: body.extension.version,
+      version: batch.version,
       sessions: accepted,
       newInstallSessions: install.newInstall ? accepted : 0,
       flushIntervalMs: flushIntervalMs(env),
@@ -50,5 +75,5 @@ export async function handleSessions(c: Context<{ Bindings: Env }>, extension: E
       retryAfterSeconds: 5,
     });
   }
-  return c.json({ accepted }, 202);
+  return accepted;
 }
