@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS fingerprints (
   -- fingerprint_resolutions); regressed: seen again from a version above fixed_in_version.
   state TEXT NOT NULL CHECK (state IN ('pending', 'open', 'fixed', 'regressed')),
   fixed_in_version TEXT,
+  -- Events per UTC day, the last 14 days, as JSON {"day": <epoch day of the last entry>,
+  -- "counts": [oldest … newest]}: written with the row it belongs to, so the console's
+  -- sparkline costs no extra row (issue 12, item 1; issue 14 counts rows written).
+  daily_events TEXT,
   flushed_at INTEGER NOT NULL,
   PRIMARY KEY (extension_id, fingerprint)
 );

@@ -6,6 +6,8 @@ import {
 } from '@homeostat/shared';
 import { registerAdminRoutes } from './admin/admin.route.ts';
 import { registerSourceMapRoutes } from './admin/sourcemaps.route.ts';
+import { registerConsole } from './console/console.route.tsx';
+import type { ConsoleDeps } from './console/console-auth.ts';
 import type { RuntimeDeps } from './github/github-factory.ts';
 import { triageMode } from './triage-mode.ts';
 import { registerGitHubWebhook } from './webhook/github-webhook.route.ts';
@@ -14,7 +16,7 @@ import { registerGitHubWebhook } from './webhook/github-webhook.route.ts';
  * Triage's HTTP app; the config and the runtime dependencies (fetch, clock) are parameters so
  * tests run the same app against other configurations and the GitHub emulator.
  */
-export function createTriageApp(config: HomeostatConfig, deps: RuntimeDeps = {}) {
+export function createTriageApp(config: HomeostatConfig, deps: RuntimeDeps & ConsoleDeps = {}) {
   const app = createWorkerApp<Env>();
   app.get('/healthz', (c) =>
     healthResponse({
@@ -28,5 +30,6 @@ export function createTriageApp(config: HomeostatConfig, deps: RuntimeDeps = {})
   registerAdminRoutes(app);
   // After registerAdminRoutes: its `/admin/*` bearer check must run before these handlers.
   registerSourceMapRoutes(app, config, deps);
+  registerConsole(app, config, deps);
   return app;
 }

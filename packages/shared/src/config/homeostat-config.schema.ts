@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SurfaceSchema } from '../wire/ingest.schema.ts';
+import { SURFACES, SurfaceSchema } from '../wire/ingest.schema.ts';
 import { EndpointUrlSchema } from './endpoint-url.schema.ts';
 
 /**
@@ -74,7 +74,7 @@ const RepositoryPolicySchema = z
   .strictObject({
     rules: z.array(PolicyRuleSchema).max(50).default([]),
     disable: z.array(slug).max(50).default([]),
-    neverSafeSurfaces: z.array(SurfaceSchema).max(9).default(['background']),
+    neverSafeSurfaces: z.array(SurfaceSchema).max(SURFACES.length).default(['background']),
   })
   .prefault({});
 
@@ -100,6 +100,15 @@ export const RepositoryConfigSchema = z.strictObject({
   maxAttempts: z.int().min(1).max(10).default(3),
   /** Least time between two updates of a fingerprint's issue body (issue 5, item 2). */
   issueUpdateMinutes: z.int().min(1).max(10_080).default(60),
+  limits: z
+    .strictObject({
+      /**
+       * New GitHub issues per UTC day; the rest of the day's new problems are listed in one
+       * digest issue, so the public ingest key cannot flood the repository (issue 11, item 2).
+       */
+      newIssuesPerDay: z.int().min(1).max(1_000).default(10),
+    })
+    .prefault({}),
   policy: RepositoryPolicySchema,
   confidenceThreshold: z.number().min(0).max(1).default(0.8),
   requiredChecks: z.array(z.string().min(1).max(200)).max(50).default([]),
@@ -229,6 +238,56 @@ const CanarySchema = z
   })
   .prefault({});
 
+/**
+ * The triage Worker's web console (issue 12, item 1). Open on a loopback host outside production;
+ * deployed, it needs Cloudflare Access (the JWT in `Cf-Access-Jwt-Assertion`, checked against the
+ * team's published keys) or an admin-token login. Neither value is a secret: the team domain and
+ * the Access application's audience tag are both visible to anyone who reaches the login page.
+ */
+const ConsoleSchema = z
+  .strictObject({
+    access: z
+      .strictObject({
+        /** e.g. `myteam.cloudflareaccess.com` (Zero Trust > Settings > Custom pages). */
+        teamDomain: z
+          .string()
+          .regex(/^[a-z0-9-]+\.cloudflareaccess\.com$/, 'must be <team>.cloudflareaccess.com'),
+        /** The Access application's Application Audience (AUD) tag. */
+        audience: z.string().regex(/^[a-f0-9]{64}$/, 'must be the 64-hex AUD tag'),
+      })
+      .optional(),
+  })
+  .prefault({});
+
+/** Sentry's organization and project slugs (or numeric ids), as in its URLs. */
+const SentrySlugSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'must be a Sentry organization or project slug');
+
+/**
+ * A Sentry project whose unresolved issues triage's cron imports (issue 13, item 2): their latest
+ * events go through ingest's one pipeline as events of `extension`. The token (scope `event:read`)
+ * lives in the named Wrangler secret, never here.
+ */
+export const SentrySourceSchema = z.strictObject({
+  org: SentrySlugSchema,
+  project: SentrySlugSchema,
+  /** sentry.io, a regional host such as https://de.sentry.io, or a self-hosted Sentry. */
+  baseUrl: z.url({ protocol: /^https?$/ }).default('https://sentry.io'),
+  tokenSecret: SecretNameSchema.default('SENTRY_AUTH_TOKEN'),
+  /** The configured extension (its id) whose problems these are. */
+  extension: ExtensionIdSchema,
+  /** Import only events of this Sentry environment (e.g. `production`); all when absent. */
+  environment: z.string().min(1).max(64).optional(),
+  /** Issues whose latest event is fetched per cron tick: each is one API request. */
+  maxIssuesPerRun: z.int().min(1).max(500).default(50),
+});
+export type SentrySourceConfig = z.output<typeof SentrySourceSchema>;
+
+const SourcesSchema = z
+  .strictObject({ sentry: z.array(SentrySourceSchema).max(20).default([]) })
+  .prefault({});
+
 export const HomeostatConfigSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -240,6 +299,8 @@ export const HomeostatConfigSchema = z
     repositories: z.array(RepositoryConfigSchema).min(1).max(100),
     models: ModelsSchema,
     canary: CanarySchema,
+    console: ConsoleSchema,
+    sources: SourcesSchema,
   })
   .superRefine((config, ctx) => {
     const repos = new Set(config.repositories.map((r) => r.slug.toLowerCase()));
@@ -293,6 +354,25 @@ export const HomeostatConfigSchema = z
           message: 'names no entry of repositories',
         });
       }
+    });
+    const sentrySources = new Set<string>();
+    config.sources.sentry.forEach((source, i) => {
+      if (!ids.has(source.extension)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', 'sentry', i, 'extension'],
+          message: 'names no entry of extensions',
+        });
+      }
+      const key = `${new URL(source.baseUrl).origin}|${source.org}|${source.project}`.toLowerCase();
+      if (sentrySources.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', 'sentry', i, 'project'],
+          message: 'duplicate Sentry source',
+        });
+      }
+      sentrySources.add(key);
     });
     const providers = new Set<string>();
     config.models.providers.forEach((p, i) => {
