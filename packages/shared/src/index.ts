@@ -7,6 +7,7 @@ export * from './fingerprint/index.ts';
 export * from './health.schema.ts';
 export * from './homeostat-env.schema.ts';
 export * from './queue-message.schema.ts';
+export * from './read-model/index.ts';
 export * from './scrub/index.ts';
 export * from './version/compare-versions.ts';
 export * from './version.ts';

@@ -1,5 +1,16 @@
 import { DurableObject } from 'cloudflare:workers';
-import { compareVersions, type Surface, type TriageQueueMessage } from '@homeostat/shared';
+import {
+  compareVersions,
+  fingerprintsTable,
+  fingerprintTransitionsTable,
+  fingerprintVersionsTable,
+  releaseHealthTable,
+  type Surface,
+  samplesTable,
+  type TransitionKind,
+  type TriageQueueMessage,
+  upsertRow,
+} from '@homeostat/shared';
 import { benchMetrics } from './bench-metrics.ts';
 import { FlushOutbox, type FlushStatement } from './d1-flush.ts';
 import { HLL_REGISTERS, hllAdd, hllEstimate } from './hyperloglog.ts';
@@ -442,34 +453,39 @@ export class FingerprintDO extends DurableObject<Env> {
     if (s === null || s.dirty === 0) return [];
     const ext = s.extension_id;
     const fp = s.fingerprint;
+    // Statements built from the read model's tables (packages/shared/src/read-model), the schemas
+    // triage and canary-monitor parse these rows with (issue 14 item 4).
     const statements: FlushStatement[] = [
-      {
-        sql: `INSERT INTO fingerprints (extension_id, fingerprint, error_type, title, culprit, events, installs,
-                installs_approximate, first_seen, last_seen, first_version, last_version, state, fixed_in_version, flushed_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-              ON CONFLICT (extension_id, fingerprint) DO UPDATE SET
-                events = excluded.events, installs = excluded.installs,
-                installs_approximate = excluded.installs_approximate, last_seen = excluded.last_seen,
-                last_version = excluded.last_version, state = excluded.state,
-                fixed_in_version = excluded.fixed_in_version, flushed_at = excluded.flushed_at`,
-        params: [
-          ext,
-          fp,
-          s.error_type,
-          s.title,
-          s.culprit,
-          s.events,
-          this.installCount(s),
-          s.approximate,
-          s.first_seen,
-          s.last_seen,
-          s.first_version,
-          s.last_version,
-          s.state,
-          s.fixed_in_version,
-          now,
-        ],
-      },
+      upsertRow(
+        fingerprintsTable,
+        {
+          extension_id: ext,
+          fingerprint: fp,
+          error_type: s.error_type,
+          title: s.title,
+          culprit: s.culprit,
+          events: s.events,
+          installs: this.installCount(s),
+          installs_approximate: s.approximate === 1 ? 1 : 0,
+          first_seen: s.first_seen,
+          last_seen: s.last_seen,
+          first_version: s.first_version,
+          last_version: s.last_version,
+          state: s.state,
+          fixed_in_version: s.fixed_in_version,
+          flushed_at: now,
+        },
+        {
+          events: 'set',
+          installs: 'set',
+          installs_approximate: 'set',
+          last_seen: 'set',
+          last_version: 'set',
+          state: 'set',
+          fixed_in_version: 'set',
+          flushed_at: 'set',
+        },
+      ),
     ];
     for (const v of this.sql
       .exec<{
@@ -483,13 +499,13 @@ export class FingerprintDO extends DurableObject<Env> {
         'SELECT version, surface, events, first_seen, last_seen, sessions FROM versions WHERE dirty = 1',
       )
       .toArray()) {
-      statements.push({
-        sql: `INSERT INTO fingerprint_versions (extension_id, fingerprint, version, surface, events, sessions, first_seen, last_seen)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-              ON CONFLICT (extension_id, fingerprint, version, surface) DO UPDATE SET
-                events = excluded.events, sessions = excluded.sessions, last_seen = excluded.last_seen`,
-        params: [ext, fp, v.version, v.surface, v.events, v.sessions, v.first_seen, v.last_seen],
-      });
+      statements.push(
+        upsertRow(
+          fingerprintVersionsTable,
+          { extension_id: ext, fingerprint: fp, ...v },
+          { events: 'set', sessions: 'set', last_seen: 'set' },
+        ),
+      );
     }
     const samples = this.sql
       .exec<{
@@ -504,11 +520,9 @@ export class FingerprintDO extends DurableObject<Env> {
       )
       .toArray();
     for (const x of samples) {
-      statements.push({
-        sql: `INSERT INTO samples (extension_id, event_id, fingerprint, version, surface, occurred_at, received_at, event)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (extension_id, event_id) DO NOTHING`,
-        params: [ext, x.event_id, fp, x.version, x.surface, x.occurred_at, x.received_at, x.event],
-      });
+      statements.push(
+        upsertRow(samplesTable, { extension_id: ext, fingerprint: fp, ...x }, 'ignore'),
+      );
     }
     if (samples.length > 0) {
       statements.push({
@@ -529,34 +543,26 @@ export class FingerprintDO extends DurableObject<Env> {
         'SELECT version, window_start, error_events, error_sessions, new_install_error_sessions FROM health',
       )
       .toArray()) {
-      statements.push({
-        sql: `INSERT INTO release_health
-                (extension_id, version, window_start, error_events, error_sessions, new_install_error_sessions)
-              VALUES (?, ?, ?, ?, ?, ?)
-              ON CONFLICT (extension_id, version, window_start) DO UPDATE SET
-                error_events = error_events + excluded.error_events,
-                error_sessions = error_sessions + excluded.error_sessions,
-                new_install_error_sessions = new_install_error_sessions + excluded.new_install_error_sessions`,
-        params: [
-          ext,
-          h.version,
-          h.window_start,
-          h.error_events,
-          h.error_sessions,
-          h.new_install_error_sessions,
-        ],
-      });
+      statements.push(
+        upsertRow(
+          releaseHealthTable,
+          { extension_id: ext, ...h },
+          { error_events: 'add', error_sessions: 'add', new_install_error_sessions: 'add' },
+        ),
+      );
     }
     for (const t of this.sql
-      .exec<{ kind: string; version: string; at: number }>(
+      .exec<{ kind: TransitionKind; version: string; at: number }>(
         'SELECT kind, version, at FROM transitions WHERE flushed = 0',
       )
       .toArray()) {
-      statements.push({
-        sql: `INSERT INTO fingerprint_transitions (extension_id, fingerprint, kind, version, at) VALUES (?, ?, ?, ?, ?)
-              ON CONFLICT DO NOTHING`,
-        params: [ext, fp, t.kind, t.version, t.at],
-      });
+      statements.push(
+        upsertRow(
+          fingerprintTransitionsTable,
+          { extension_id: ext, fingerprint: fp, ...t },
+          'ignore',
+        ),
+      );
     }
     this.sql.exec('UPDATE state SET dirty = 0 WHERE id = 1');
     this.sql.exec('UPDATE versions SET dirty = 0 WHERE dirty = 1');

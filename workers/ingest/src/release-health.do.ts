@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { releaseHealthTable, upsertRow } from '@homeostat/shared';
 import { FlushOutbox } from './d1-flush.ts';
 import { windowStart } from './release-window.ts';
 
@@ -76,14 +77,10 @@ export class ReleaseHealthDO extends DurableObject<Env> {
           }>('SELECT * FROM counts')
           .toArray();
         this.sql.exec('DELETE FROM counts');
-        const statements = rows.map((r) => ({
-          sql: `INSERT INTO release_health (extension_id, version, window_start, sessions, new_install_sessions)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (extension_id, version, window_start) DO UPDATE SET
-                  sessions = sessions + excluded.sessions,
-                  new_install_sessions = new_install_sessions + excluded.new_install_sessions`,
-          params: [r.extension_id, r.version, r.window_start, r.sessions, r.new_install_sessions],
-        }));
+        // Built from the read model's table (packages/shared/src/read-model, issue 14 item 4).
+        const statements = rows.map((r) =>
+          upsertRow(releaseHealthTable, r, { sessions: 'add', new_install_sessions: 'add' }),
+        );
         return statements.length > 0 ? { seq: this.outbox.store(statements), statements } : null;
       });
     }

@@ -1,4 +1,9 @@
-import { compareVersions, isVersion } from '@homeostat/shared';
+import {
+  compareVersions,
+  FingerprintVersionsRowSchema,
+  isVersion,
+  ReleaseHealthRowSchema,
+} from '@homeostat/shared';
 import { z } from 'zod';
 import type { FingerprintCounts, HealthWindow } from '../judge/judge.schema.ts';
 import { WINDOW_MS } from '../judge/judge.ts';
@@ -11,13 +16,14 @@ import { WINDOW_MS } from '../judge/judge.ts';
  * inconsistent rows (judge.ts, `establishedCounts`), so a decision record shows what ingest said.
  */
 
-const HealthRowSchema = z.object({
-  version: z.string(),
-  window_start: z.number(),
-  sessions: z.number(),
-  error_sessions: z.number(),
-  new_install_sessions: z.number(),
-  new_install_error_sessions: z.number(),
+// Row schemas come from the read model (packages/shared/src/read-model, issue 14 item 4).
+const HealthRowSchema = ReleaseHealthRowSchema.pick({
+  version: true,
+  window_start: true,
+  sessions: true,
+  error_sessions: true,
+  new_install_sessions: true,
+  new_install_error_sessions: true,
 });
 
 export const alignWindow = (ms: number) => Math.floor(ms / WINDOW_MS) * WINDOW_MS;
@@ -79,10 +85,11 @@ export async function loadWindows(
   return [...byWindow.values()];
 }
 
+const versions = FingerprintVersionsRowSchema.shape;
 const FingerprintRowSchema = z.object({
-  fingerprint: z.string(),
-  canary_sessions: z.number(),
-  baseline_sessions: z.number(),
+  fingerprint: versions.fingerprint,
+  canary_sessions: versions.sessions,
+  baseline_sessions: versions.sessions,
 });
 
 /**
@@ -128,10 +135,11 @@ export async function loadCriticalFingerprints(
   });
 }
 
+const health = ReleaseHealthRowSchema.shape;
 const VersionTotalSchema = z.object({
-  version: z.string(),
-  sessions: z.number(),
-  first_window: z.number(),
+  version: health.version,
+  sessions: health.sessions,
+  first_window: health.window_start,
 });
 export type VersionTotal = z.infer<typeof VersionTotalSchema>;
 

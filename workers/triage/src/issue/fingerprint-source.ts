@@ -1,6 +1,11 @@
 import {
+  type FingerprintState,
+  FingerprintsRowSchema,
+  FingerprintTransitionsRowSchema,
+  FingerprintVersionsRowSchema,
   type IngestEvent,
   IngestEventSchema,
+  SamplesRowSchema,
   type Surface,
   SurfaceSchema,
 } from '@homeostat/shared';
@@ -10,36 +15,21 @@ import { z } from 'zod';
  * Reads what ingest knows about a fingerprint from the ingest tables of D1-schema.sql
  * (`fingerprints`, `fingerprint_versions`, `samples`, `fingerprint_transitions`). The queue
  * message only names the fingerprint; everything shown in the issue comes from here. Rows are
- * parsed with zod: another Worker writes them.
+ * parsed with the read model's schemas (packages/shared/src/read-model): another Worker writes
+ * them.
  */
 
-const FingerprintRowSchema = z.object({
-  extension_id: z.string(),
-  fingerprint: z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/),
-  error_type: z.string(),
-  title: z.string(),
-  culprit: z.string().nullable(),
-  events: z.number().int().min(0),
-  installs: z.number().int().min(0),
-  installs_approximate: z.number().int(),
-  first_seen: z.number(),
-  last_seen: z.number(),
-  first_version: z.string(),
-  last_version: z.string(),
-  state: z.enum(['pending', 'open', 'fixed', 'regressed']),
-  fixed_in_version: z.string().nullable(),
+const VersionRowSchema = FingerprintVersionsRowSchema.pick({
+  version: true,
+  surface: true,
+  events: true,
+  first_seen: true,
+  last_seen: true,
 });
-
-const VersionRowSchema = z.object({
-  version: z.string(),
-  surface: z.string(),
-  events: z.number().int().min(0),
-  first_seen: z.number(),
-  last_seen: z.number(),
+const SampleRowSchema = SamplesRowSchema.pick({ event: true, version: true });
+const TransitionRowSchema = z.object({
+  at: FingerprintTransitionsRowSchema.shape.at.nullable(),
 });
-
-const SampleRowSchema = z.object({ event: z.string(), version: z.string().optional() });
-const TransitionRowSchema = z.object({ at: z.number().nullable() });
 
 export interface VersionCount {
   version: string;
@@ -61,7 +51,7 @@ export interface FingerprintReport {
   lastSeen: number;
   firstVersion: string;
   lastVersion: string;
-  state: 'pending' | 'open' | 'fixed' | 'regressed';
+  state: FingerprintState;
   fixedInVersion: string | null;
   versions: VersionCount[];
   surfaces: Surface[];
@@ -103,7 +93,7 @@ export async function loadFingerprint(
   ]);
   const row = fpRows?.results[0];
   if (row === undefined) return null;
-  const fp = FingerprintRowSchema.parse(row);
+  const fp = FingerprintsRowSchema.parse(row);
 
   const byVersion = new Map<string, VersionCount>();
   const surfaces = new Set<Surface>();
@@ -128,7 +118,7 @@ export async function loadFingerprint(
       const parsed = IngestEventSchema.safeParse(JSON.parse(row.event));
       if (parsed.success) {
         sample = parsed.data;
-        sampleVersion = row.version ?? null;
+        sampleVersion = row.version;
         break;
       }
     } catch {

@@ -1,4 +1,4 @@
-import { type HomeostatConfig, parseHomeostatEnv } from '@homeostat/shared';
+import { FingerprintsRowSchema, type HomeostatConfig, parseHomeostatEnv } from '@homeostat/shared';
 import { z } from 'zod';
 import { resolveTarget } from '../../config-target.ts';
 import { errorCode } from '../../errors.ts';
@@ -28,7 +28,7 @@ const StoredCandidateSchema = z.object({
 const StoredContextSchema = z.object({
   culprit: z.object({ path: z.string(), line: z.number() }).nullable(),
 });
-const SampleSchema = z.object({ error_type: z.string(), title: z.string() });
+const FingerprintTitleSchema = FingerprintsRowSchema.pick({ error_type: true, title: true });
 
 function patternIdOf(candidateSource: string): string | null {
   return candidateSource.startsWith('pattern:') ? candidateSource.slice('pattern:'.length) : null;
@@ -91,7 +91,7 @@ export function createFixWebhookHooks(
       const run = await new FixRunStore(env.DB, now).get(fix.attempt.id);
       const candidate = StoredCandidateSchema.safeParse(JSON.parse(run?.candidate ?? 'null'));
       const context = StoredContextSchema.safeParse(JSON.parse(run?.context ?? 'null'));
-      const fp = SampleSchema.safeParse(
+      const fp = FingerprintTitleSchema.safeParse(
         await env.DB.prepare(
           'SELECT error_type, title FROM fingerprints WHERE extension_id = ?1 AND fingerprint = ?2',
         )
