@@ -1,3 +1,8 @@
+import {
+  FingerprintsRowSchema,
+  FingerprintVersionsRowSchema,
+  SamplesRowSchema,
+} from '@homeostat/shared';
 import { z } from 'zod';
 
 /**
@@ -28,22 +33,9 @@ export const ProblemFilterSchema = z.object({
 });
 export type ProblemFilter = z.infer<typeof ProblemFilterSchema>;
 
-const ProblemRowSchema = z.object({
-  extension_id: text,
-  fingerprint: text,
-  error_type: text,
-  title: text,
-  culprit: opt(text),
-  events: int,
-  installs: int,
-  installs_approximate: int,
-  first_seen: int,
-  last_seen: int,
-  first_version: text,
-  last_version: text,
-  state: z.enum(PROBLEM_STATES),
-  fixed_in_version: opt(text),
-  daily_events: opt(text),
+// The ingest tables' columns are parsed with the read model's schemas (packages/shared/src/
+// read-model, issue 14 item 4); triage's own columns are added here.
+const ProblemRowSchema = FingerprintsRowSchema.omit({ flushed_at: true }).extend({
   repo: opt(text),
   class: opt(text),
   issue_number: opt(int),
@@ -124,21 +116,21 @@ export async function getProblem(
   return rows(ProblemRowSchema, result)[0] ?? null;
 }
 
-const SampleRowSchema = z.object({
-  event_id: text,
-  version: text,
-  surface: text,
-  occurred_at: int,
-  event: text,
+const SampleRowSchema = SamplesRowSchema.pick({
+  event_id: true,
+  version: true,
+  surface: true,
+  occurred_at: true,
+  event: true,
 });
 export type SampleRow = z.infer<typeof SampleRowSchema>;
 
-const VersionRowSchema = z.object({
-  version: text,
-  surface: text,
-  events: int,
-  sessions: int,
-  last_seen: int,
+const VersionRowSchema = FingerprintVersionsRowSchema.pick({
+  version: true,
+  surface: true,
+  events: true,
+  sessions: true,
+  last_seen: true,
 });
 export type VersionRow = z.infer<typeof VersionRowSchema>;
 
