@@ -41,3 +41,6 @@ export const CONSOLE_JS = `(() => {
   }
 })();
 `;
+
+/** A favicon of our own, so the browser's automatic /favicon.ico request never 404s. */
+export const CONSOLE_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="6" fill="none" stroke="#0b62c4" stroke-width="2"/><path d="M2 8h3l1.5-3 3 6L11 8h3" fill="none" stroke="#0b62c4" stroke-width="1.5"/></svg>`;

@@ -4,7 +4,7 @@ import { type Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
 import { triageMode } from '../triage-mode.ts';
-import { CONSOLE_CSS, CONSOLE_JS } from './console-assets.ts';
+import { CONSOLE_CSS, CONSOLE_ICON, CONSOLE_JS } from './console-assets.ts';
 import {
   type ConsoleDeps,
   type ConsoleEnv,
@@ -107,6 +107,12 @@ export function registerConsole(
     c.header('content-type', 'text/javascript; charset=utf-8');
     c.header('cache-control', 'public, max-age=300');
     return c.body(CONSOLE_JS);
+  });
+
+  ui.get('/console/assets/icon.svg', (c) => {
+    c.header('content-type', 'image/svg+xml');
+    c.header('cache-control', 'public, max-age=86400');
+    return c.body(CONSOLE_ICON);
   });
 
   ui.get('/console/login', (c) => {

@@ -30,6 +30,7 @@ export function Layout(props: LayoutProps) {
         <meta name="referrer" content="no-referrer" />
         <title>{`${props.title} · Homeostat`}</title>
         <link rel="stylesheet" href="/console/assets/console.css" />
+        <link rel="icon" href="/console/assets/icon.svg" type="image/svg+xml" />
         <script src="/console/assets/console.js" defer></script>
       </head>
       <body>
