@@ -1,10 +1,10 @@
 import {
+  adminAuth,
   createWorkerApp,
   type HomeostatConfig,
   healthResponse,
   parseHomeostatEnv,
 } from '@homeostat/shared';
-import { adminAuth } from './admin/admin-auth.ts';
 import { rolloutRoutes } from './admin/rollouts.route.ts';
 import { type CanaryDeps, productionDeps } from './canary-deps.ts';
 import { canaryMode } from './canary-mode.ts';
@@ -27,7 +27,7 @@ export function createCanaryApp(
       db: c.env.DB,
     }),
   );
-  app.use('/api/*', adminAuth());
+  app.use('/api/*', adminAuth({ realm: 'homeostat-canary' }));
   app.route('/api', rolloutRoutes(config, depsFor));
   return app;
 }

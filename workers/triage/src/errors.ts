@@ -5,8 +5,7 @@ import type { PublicError } from '@homeostat/shared';
  * mapper, the queue consumer's ack/retry decision, run records) can switch on it exhaustively.
  */
 export type TriageErrorCode =
-  | 'unauthorized' // admin bearer token missing or wrong
-  | 'admin_disabled' // no ADMIN_TOKEN configured
+  | 'unauthorized' // (admin auth answers with the shared RequestError, @homeostat/shared)
   | 'webhooks_disabled' // no GITHUB_WEBHOOK_SECRET configured: nothing can be verified
   | 'webhook_signature_invalid'
   | 'payload_too_large'
@@ -27,7 +26,6 @@ interface TriageErrorSpec {
 
 const SPECS: Record<TriageErrorCode, TriageErrorSpec> = {
   unauthorized: { httpStatus: 401, retryable: false },
-  admin_disabled: { httpStatus: 503, retryable: false },
   webhooks_disabled: { httpStatus: 503, retryable: false },
   webhook_signature_invalid: { httpStatus: 401, retryable: false },
   payload_too_large: { httpStatus: 413, retryable: false },

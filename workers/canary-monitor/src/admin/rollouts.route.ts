@@ -1,13 +1,18 @@
-import { ExtensionIdSchema, type HomeostatConfig, isVersion } from '@homeostat/shared';
+import {
+  bodyCap,
+  ExtensionIdSchema,
+  type HomeostatConfig,
+  isVersion,
+  parseOrThrow,
+  readJsonBody,
+} from '@homeostat/shared';
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import type { CanaryDeps } from '../canary-deps.ts';
 import { CanaryError } from '../canary-error.ts';
 import { ROLLOUT_STATES } from '../rollout/rollout.schema.ts';
 import { registerRollout } from '../rollout/rollout-registry.ts';
 import { getRollout, parseRollout } from '../rollout/rollout-store.ts';
-import { MAX_ADMIN_BODY_BYTES, parseOrThrow, readJsonBody } from './json-body.ts';
 import {
   DecisionRowSchema,
   decisionDetail,
@@ -49,6 +54,9 @@ const ListQuerySchema = z.strictObject({
   before: z.coerce.number().int().positive().optional(),
 });
 
+/** Admin request bodies are a few fields; 16 KiB is generous and bounds what is ever buffered. */
+export const MAX_ADMIN_BODY_BYTES = 16 * 1024;
+
 const IdSchema = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const HISTORY_LIMIT = 200;
 
@@ -57,12 +65,8 @@ export function rolloutRoutes(config: HomeostatConfig, depsFor: (env: Env) => Ca
 
   api.post(
     '/rollouts',
-    bodyLimit({
-      maxSize: MAX_ADMIN_BODY_BYTES,
-      onError: () => {
-        throw new CanaryError('payload_too_large', `body exceeds ${MAX_ADMIN_BODY_BYTES} bytes`);
-      },
-    }),
+    // Capped before anything reads it; refusals are the shared ones (413, 415, 400).
+    bodyCap(MAX_ADMIN_BODY_BYTES),
     async (c) => {
       const body = await readJsonBody(c, RegisterRolloutBodySchema);
       const extensionId =

@@ -1,5 +1,11 @@
-import type { HomeostatConfig } from '@homeostat/shared';
-import { z } from 'zod';
+import {
+  type HomeostatConfig,
+  RELEASE_COMMENT_LIMITS,
+  ReleaseCommentInputSchema,
+  ReleaseCommentResultSchema,
+  releaseKey,
+  type TriageRpcContract,
+} from '@homeostat/shared';
 import type { FetchFn } from '../cws/cws-auth.ts';
 
 /**
@@ -24,57 +30,49 @@ export interface DeliveryReceipt {
   status: 'sent' | 'recorded';
 }
 
-/**
- * The triage Worker's RPC entrypoint (service "homeostat-triage", entrypoint "TriageRpc"): it
- * owns the GitHub client and the dry-run outbox, and keeps one tracking issue per release key.
- */
-export interface TriageRpc {
-  postReleaseComment(input: {
-    repo: string;
-    releaseKey: string;
-    title: string;
-    body: string;
-  }): Promise<unknown>;
-}
-
-const TriageReceiptSchema = z.object({
-  status: z.enum(['sent', 'recorded']),
-  issueNumber: z.int().optional(),
-});
-
 export class NotifierError extends Error {
   override readonly name = 'NotifierError';
 }
 
-/** One tracking issue per extension release. */
-export const releaseKey = (extensionId: string, version: string) => `${extensionId}@${version}`;
-
-function isTriageRpc(binding: unknown): binding is TriageRpc {
-  return (
-    binding !== null &&
+function triageRpc(binding: unknown): TriageRpcContract | null {
+  return binding !== null &&
     (typeof binding === 'object' || typeof binding === 'function') &&
     typeof (binding as { postReleaseComment?: unknown }).postReleaseComment === 'function'
-  );
+    ? (binding as TriageRpcContract)
+    : null;
 }
 
-/** Null when the binding is absent at run time: notifications are then recorded only. */
+/**
+ * Posts through triage's RPC entrypoint, typed by the shared contract (`TriageRpcContract`).
+ * Null when the binding is absent at run time: notifications are then recorded only. The call is
+ * cut to the contract's bounds and checked against its schema before it leaves, so a call triage
+ * would refuse fails here with a reason; the answer is checked after (RPC results are data).
+ */
 export function createTriageNotifier(
   binding: unknown,
   config: HomeostatConfig,
 ): ReleaseNotifier | null {
-  if (!isTriageRpc(binding)) return null;
+  const triage = triageRpc(binding);
+  if (triage === null) return null;
   return {
     async post(input) {
       const extension = config.extensions.find((e) => e.id === input.extensionId);
       if (extension === undefined) throw new NotifierError('extension not configured');
-      // Bounded to triage's input schema (title ≤ 300, body ≤ 20,000 characters).
-      const receipt = TriageReceiptSchema.safeParse(
-        await binding.postReleaseComment({
-          repo: extension.repo,
-          releaseKey: releaseKey(input.extensionId, input.version),
-          title: input.title.slice(0, 300),
-          body: input.body.slice(0, 20_000),
-        }),
+      const call = ReleaseCommentInputSchema.safeParse({
+        repo: extension.repo,
+        releaseKey: releaseKey(input.extensionId, input.version),
+        title: input.title.slice(0, RELEASE_COMMENT_LIMITS.title),
+        body: input.body.slice(0, RELEASE_COMMENT_LIMITS.body),
+      });
+      if (!call.success) {
+        throw new NotifierError(
+          `the release comment does not fit the triage RPC contract (${call.error.issues
+            .map((i) => i.path.join('.'))
+            .join(', ')})`,
+        );
+      }
+      const receipt = ReleaseCommentResultSchema.safeParse(
+        await triage.postReleaseComment(call.data),
       );
       if (!receipt.success) throw new NotifierError('triage answered an unexpected receipt');
       return { status: receipt.data.status };

@@ -130,7 +130,8 @@ describe('POST /api/rollouts', () => {
       const json = JSON.parse(text) as {
         error: { code: string; issues?: { path: string; code: string }[] };
       };
-      expect(json.error.code).toBe('invalid_request');
+      // The shared JSON body adapter: malformed JSON is `invalid_json`, as on every Worker.
+      expect(json.error.code).toBe(typeof body === 'string' ? 'invalid_json' : 'invalid_request');
       expect(json.error.issues?.length).toBeGreaterThan(0);
     }
   });

@@ -1,11 +1,8 @@
 import { env } from 'cloudflare:workers';
+import type { TriageRpcContract } from '@homeostat/shared';
 import { describe, test } from 'vitest';
 import { productionDeps } from '../../src/canary-deps.ts';
-import {
-  createSlackNotifier,
-  createTriageNotifier,
-  type TriageRpc,
-} from '../../src/notify/release-notifier.ts';
+import { createSlackNotifier, createTriageNotifier } from '../../src/notify/release-notifier.ts';
 import { createHarness, freshExtensionId, healthy, testConfig } from '../support/canary-harness.ts';
 
 const extensionId = freshExtensionId();
@@ -21,8 +18,8 @@ describe('release notifiers', () => {
   test('triage: one tracking issue per release key, through postReleaseComment', async ({
     expect,
   }) => {
-    const calls: Parameters<TriageRpc['postReleaseComment']>[0][] = [];
-    const binding: TriageRpc = {
+    const calls: Parameters<TriageRpcContract['postReleaseComment']>[0][] = [];
+    const binding: TriageRpcContract = {
       async postReleaseComment(input) {
         calls.push(input);
         return { status: 'recorded' };
@@ -47,6 +44,32 @@ describe('release notifiers', () => {
       config,
     );
     await expect(notifier?.post(message)).rejects.toThrow('unexpected receipt');
+  });
+
+  test('triage: a call outside the shared RPC contract fails here and never reaches triage', async ({
+    expect,
+  }) => {
+    let calls = 0;
+    const notifier = createTriageNotifier(
+      {
+        async postReleaseComment() {
+          calls++;
+          return { status: 'sent', issueNumber: 4 };
+        },
+      },
+      config,
+    );
+    // Triage refuses an empty title and a key with spaces (invalid_request): caught before the call.
+    await expect(notifier?.post({ ...message, title: '' })).rejects.toThrow('RPC contract (title)');
+    await expect(notifier?.post({ ...message, version: '1.1 beta' })).rejects.toThrow(
+      'RPC contract (releaseKey)',
+    );
+    expect(calls).toBe(0);
+    // Over-long text is cut to the contract's bounds rather than refused.
+    expect(await notifier?.post({ ...message, title: 't'.repeat(400) })).toEqual({
+      status: 'sent',
+    });
+    expect(calls).toBe(1);
   });
 
   test('triage: without the binding there is no notifier, so rows are recorded only', async ({

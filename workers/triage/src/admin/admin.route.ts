@@ -1,14 +1,13 @@
-import { describeIssues } from '@homeostat/shared';
+import { adminAuth, describeIssues } from '@homeostat/shared';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { TriageError } from '../errors.ts';
 import { listFixAttempts } from '../fix/fix-run-record.ts';
 import { listOutbox } from '../outbox/outbox.ts';
 import { listRuns } from '../run-record.ts';
-import { requireAdmin } from './admin-auth.ts';
 
 /**
- * The admin API (issue 5, items 4, 7 and 8), behind `requireAdmin`:
+ * The admin API (issue 5, items 4, 7 and 8), behind the shared `adminAuth` (bearer ADMIN_TOKEN):
  * - `GET /admin/outbox?after=<id>&limit=<n>&repo=<owner/name>`: the dry-run outbox, oldest first;
  *   `next` is the `after` of the following page.
  * - `GET /admin/runs.jsonl?since=<ISO time or epoch ms>&limit=<n>`: run records as JSON Lines,
@@ -72,7 +71,7 @@ const DecisionRowSchema = z.object({
 });
 
 export function registerAdminRoutes(app: Hono<{ Bindings: Env }>): void {
-  app.use('/admin/*', requireAdmin());
+  app.use('/admin/*', adminAuth({ realm: 'homeostat-triage' }));
 
   app.get('/admin/outbox', async (c) => {
     const q = query(OutboxQuery, c.req.query());

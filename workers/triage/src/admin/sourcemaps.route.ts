@@ -1,7 +1,11 @@
-import { type HomeostatConfig, parseJsonRequest, validate } from '@homeostat/shared';
+import {
+  bodyCap,
+  type HomeostatConfig,
+  parseOrThrow,
+  RequestError,
+  readJsonBody,
+} from '@homeostat/shared';
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import type { z } from 'zod';
 import { TriageError } from '../errors.ts';
 import { resolveReleasedFixes } from '../fix/resolution/release-resolution.ts';
 import { sha256Hex } from '../fix/sourcemap/sha256.ts';
@@ -17,7 +21,7 @@ import type { RuntimeDeps } from '../github/github-factory.ts';
 
 /**
  * The release CLI's side of source maps (issue 9 item 2; issue 10 item 6), under `/admin/*` and
- * so behind `requireAdmin` (admin.route.ts registers that middleware first, app.ts):
+ * so behind the shared `adminAuth` (admin.route.ts registers that middleware first, app.ts):
  * - `PUT /admin/releases/:extensionId/:version` with `{commitSha?, buildDir}`: registers the
  *   release, the commit it was built from and where its build output lies in the repository;
  * - `PUT /admin/releases/:extensionId/:version/sourcemaps?file=/popup.js` with the map as the
@@ -29,20 +33,12 @@ import type { RuntimeDeps } from '../github/github-factory.ts';
 /** `{commitSha, buildDir}` is well under 1 KiB. */
 const MAX_RELEASE_BODY_BYTES = 4 * 1024;
 
-function tooLarge(what: string) {
-  return () => {
-    throw new TriageError('payload_too_large', `the ${what} is too large`);
-  };
-}
-
-function checked<S extends z.ZodType>(schema: S, raw: unknown, message: string): z.output<S> {
-  const result = validate(schema, raw);
-  if (result.ok) return result.data;
-  throw new TriageError('invalid_request', message, { issues: result.issues });
-}
-
 function releaseOf(c: Context, config: HomeostatConfig) {
-  const params = checked(ReleaseParamsSchema, c.req.param(), 'invalid extension id or version');
+  const params = parseOrThrow(
+    ReleaseParamsSchema,
+    c.req.param(),
+    'invalid extension id or version',
+  );
   if (!config.extensions.some((e) => e.id === params.extensionId)) {
     throw new TriageError('unknown_extension', 'the extension is not configured');
   }
@@ -55,55 +51,41 @@ export function registerSourceMapRoutes(
   deps: RuntimeDeps = {},
 ): void {
   const now = deps.now ?? Date.now;
-  app.put(
-    '/admin/releases/:extensionId/:version',
-    bodyLimit({ maxSize: MAX_RELEASE_BODY_BYTES, onError: tooLarge('release registration') }),
-    async (c) => {
-      const { extensionId, version } = releaseOf(c, config);
-      const body = await parseJsonRequest(c.req.raw, RegisterReleaseBodySchema);
-      if (!body.ok) {
-        throw new TriageError(
-          'invalid_request',
-          body.problem === 'unsupported_media_type'
-            ? 'the body must be application/json'
-            : 'the body must be {commitSha?, buildDir}',
-          { issues: body.issues },
-        );
-      }
-      const { release, outcome } = await registerRelease(
-        c.env.DB,
-        { extensionId, version, ...body.data },
-        now(),
-      );
-      // Merged fixes this release's commit contains are now "fixed in <version>" (issue 10,
-      // item 6). Registering the release again retries a resolution GitHub could not answer.
-      const resolved =
-        release.commitSha === null
-          ? []
-          : await resolveReleasedFixes(c.env, config, deps, {
-              extensionId,
-              version,
-              commitSha: release.commitSha,
-            });
-      return c.json({ release, outcome, resolved }, outcome === 'created' ? 201 : 200);
-    },
-  );
+  app.put('/admin/releases/:extensionId/:version', bodyCap(MAX_RELEASE_BODY_BYTES), async (c) => {
+    const { extensionId, version } = releaseOf(c, config);
+    const body = await readJsonBody(c, RegisterReleaseBodySchema);
+    const { release, outcome } = await registerRelease(
+      c.env.DB,
+      { extensionId, version, ...body },
+      now(),
+    );
+    // Merged fixes this release's commit contains are now "fixed in <version>" (issue 10,
+    // item 6). Registering the release again retries a resolution GitHub could not answer.
+    const resolved =
+      release.commitSha === null
+        ? []
+        : await resolveReleasedFixes(c.env, config, deps, {
+            extensionId,
+            version,
+            commitSha: release.commitSha,
+          });
+    return c.json({ release, outcome, resolved }, outcome === 'created' ? 201 : 200);
+  });
 
   app.put(
     '/admin/releases/:extensionId/:version/sourcemaps',
-    bodyLimit({ maxSize: MAX_SOURCE_MAP_BYTES, onError: tooLarge('source map') }),
+    bodyCap(MAX_SOURCE_MAP_BYTES),
     async (c) => {
       const { extensionId, version } = releaseOf(c, config);
-      const { file } = checked(SourceMapQuerySchema, c.req.query(), 'invalid query parameters');
+      const { file } = parseOrThrow(
+        SourceMapQuerySchema,
+        c.req.query(),
+        'invalid query parameters',
+      );
+      // Read by the source-map parser, not the JSON adapter, but refused the same way (415).
       const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json') {
-        throw new TriageError(
-          'invalid_request',
-          'the source map must be sent as application/json',
-          {
-            issues: [{ path: 'header.content-type', code: 'unsupported_media_type' }],
-          },
-        );
+        throw new RequestError('unsupported_media_type', 'body must be application/json');
       }
       // The release tells the mapper where the map's sources are: without it a map is useless.
       if ((await getRelease(c.env.DB, extensionId, version)) === null) {

@@ -1,4 +1,9 @@
-import { type HomeostatConfig, RepoSlugSchema } from '@homeostat/shared';
+import {
+  type HomeostatConfig,
+  type ReleaseCommentInput,
+  ReleaseCommentInputSchema,
+  type ReleaseCommentResult,
+} from '@homeostat/shared';
 import { z } from 'zod';
 import { TriageError } from '../errors.ts';
 import type { GitHubGateway, IssueRef } from '../github/github-gateway.ts';
@@ -13,22 +18,9 @@ import { codeSpan, escapeProse, plainLine, safeJson } from '../issue/markdown.ts
  * comment twice. Title and body are treated as untrusted text (they may quote error messages).
  */
 
-export const ReleaseCommentInputSchema = z.strictObject({
-  repo: RepoSlugSchema,
-  releaseKey: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[\x21-\x7E]+$/, 'must be printable ASCII without spaces'),
-  title: z.string().min(1).max(300),
-  body: z.string().max(20_000),
-});
-export type ReleaseCommentInput = z.infer<typeof ReleaseCommentInputSchema>;
-
-export interface ReleaseCommentResult {
-  status: 'sent' | 'recorded';
-  issueNumber?: number;
-}
+// The contract (input schema and answer) is shared with canary-monitor, its caller
+// (packages/shared/src/rpc/triage-rpc.contract.ts).
+export type { ReleaseCommentInput, ReleaseCommentResult };
 
 export interface ReleaseDeps {
   db: D1Database;

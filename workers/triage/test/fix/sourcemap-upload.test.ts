@@ -71,7 +71,7 @@ describe('PUT /admin/releases/:extensionId/:version', () => {
   test('needs the admin bearer token, on both routes', async ({ expect }) => {
     const version = freshVersion();
     const off = api({ ADMIN_TOKEN: '' });
-    expect((await off.register(version)).status).toBe(503);
+    expect((await off.register(version)).status).toBe(403);
     const on = api();
     for (const token of [null, 'wrong', `${ADMIN}x`]) {
       expect((await on.put(`/admin/releases/${EXT_A}/${version}`, '{}', { token })).status).toBe(
@@ -156,7 +156,7 @@ describe('PUT /admin/releases/:extensionId/:version', () => {
     const notJson = await a.put(`/admin/releases/${EXT_A}/${version}`, 'buildDir=dist', {
       type: 'application/x-www-form-urlencoded',
     });
-    expect(notJson.status).toBe(400);
+    expect(notJson.status).toBe(415);
     const tooLarge = await a.put(
       `/admin/releases/${EXT_A}/${version}`,
       JSON.stringify({ buildDir: 'd'.repeat(8_000) }),
@@ -318,7 +318,7 @@ describe('PUT /admin/releases/:extensionId/:version/sourcemaps', () => {
     const noFile = await a.put(`/admin/releases/${EXT_A}/${version}/sourcemaps`, POPUP_MAP);
     expect(noFile.status).toBe(400);
     const text = await a.upload(version, '/popup.js', POPUP_MAP, { type: 'text/plain' });
-    expect(text.status).toBe(400);
+    expect(text.status).toBe(415);
     const other = await a.put(
       `/admin/releases/${'p'.repeat(32)}/${version}/sourcemaps?file=/popup.js`,
       POPUP_MAP,
