@@ -17,6 +17,7 @@ export * from './worker/admin-auth.ts';
 export * from './worker/health.ts';
 export * from './worker/json-body.ts';
 export * from './worker/json-request.ts';
+export * from './worker/outbound-timeouts.ts';
 export * from './worker/public-error.ts';
 export * from './worker/request-error.ts';
 export * from './worker/worker-app.ts';

@@ -78,6 +78,26 @@ interface Fault {
   times: number;
 }
 
+/** A call that is not answered in time (issue 11, item 4): see `hangNext` and `answerLate`. */
+interface Stall {
+  method: string;
+  times: number;
+  /** The store acts on the call before it stalls: the client's view and the store's part. */
+  afterHandling: boolean;
+  /** Null: never answers; the client's own deadline (its request signal) is all that ends it. */
+  release: Promise<void> | null;
+  arrived: () => void;
+}
+
+/** What a fetch whose signal fires does: reject with the signal's reason. */
+function untilAborted(req: Request): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const signal = req.signal;
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
 function googleError(code: number, status: string, message: string): Response {
   return Response.json({ error: { code, message, status } }, { status: code });
 }
@@ -114,7 +134,25 @@ export function createStoreEmulator(options: StoreEmulatorOptions = {}) {
   const tokens = new Map<string, number>();
   const calls: EmulatorCall[] = [];
   const faults: Fault[] = [];
+  const stalls: Stall[] = [];
   let tokenCounter = 0;
+
+  /** Applies a matching stall, if any: the answer `res` (made now or never) is held back. */
+  async function stalled(
+    method: string,
+    req: Request,
+    answer: () => Promise<Response>,
+  ): Promise<Response | null> {
+    const stall = stalls.find((s) => s.method === method && s.times > 0);
+    if (stall === undefined) return null;
+    stall.times--;
+    const res = stall.afterHandling ? await answer() : null;
+    stall.arrived();
+    if (stall.release === null) return untilAborted(req);
+    // A late answer: it comes when the test releases it, unless the client gave up first.
+    await Promise.race([stall.release, untilAborted(req)]);
+    return res ?? answer();
+  }
 
   function issueToken(): Response {
     tokenCounter++;
@@ -459,8 +497,10 @@ export function createStoreEmulator(options: StoreEmulatorOptions = {}) {
   async function handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     if (`${url.origin}${url.pathname}` === tokenUrl && req.method === 'POST') {
-      const res = await handleToken(req);
-      calls.push({ method: 'token', status: res.status });
+      const call: EmulatorCall = { method: 'token', status: 0 };
+      calls.push(call);
+      const res = (await stalled('token', req, () => handleToken(req))) ?? (await handleToken(req));
+      call.status = res.status;
       return res;
     }
     if (url.origin !== new URL(baseUrl).origin)
@@ -494,7 +534,8 @@ export function createStoreEmulator(options: StoreEmulatorOptions = {}) {
     if (item === undefined || item.publisherId !== decodeURIComponent(publisherId)) {
       return respond(googleError(404, 'NOT_FOUND', 'Requested entity was not found.'));
     }
-    return respond(await handler(item, req, call));
+    const late = await stalled(method, req, () => handler(item, req, call));
+    return respond(late ?? (await handler(item, req, call)));
   }
 
   return {
@@ -558,6 +599,41 @@ export function createStoreEmulator(options: StoreEmulatorOptions = {}) {
     },
     addServiceAccount(email: string, publicKey: CryptoKey) {
       serviceAccounts.set(email, publicKey);
+    },
+    /**
+     * The next `times` calls of `method` (or `token`) never answer: only the client's own
+     * deadline ends them. With `afterHandling`, the store acts on the call first, so the client
+     * times out on a change that did happen. `arrived` resolves when the first such call comes.
+     */
+    hangNext(method: string, options: { times?: number; afterHandling?: boolean } = {}) {
+      let arrived = () => {};
+      const seen = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      stalls.push({
+        method,
+        times: options.times ?? 1,
+        afterHandling: options.afterHandling ?? false,
+        release: null,
+        arrived,
+      });
+      return { arrived: seen };
+    },
+    /**
+     * The next call of `method` is acted on at once but answered only after `release()`: a late
+     * answer, as from a store that applied the change and then stalled on the way back.
+     */
+    answerLate(method: string) {
+      let arrived = () => {};
+      let release = () => {};
+      const seen = new Promise<void>((resolve) => {
+        arrived = resolve;
+      });
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      stalls.push({ method, times: 1, afterHandling: true, release: released, arrived });
+      return { arrived: seen, release };
     },
     /** Makes the next `times` calls of `method` answer with this status and body. */
     failNext(method: string, status: number, body: unknown, times = 1) {

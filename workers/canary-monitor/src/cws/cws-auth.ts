@@ -1,3 +1,4 @@
+import { OUTBOUND_TIMEOUT_MS } from '@homeostat/shared';
 import { z } from 'zod';
 import { CanaryError } from '../canary-error.ts';
 import { TokenResponseSchema } from './cws.schema.ts';
@@ -24,6 +25,8 @@ const EXPIRY_MARGIN_MS = 60_000;
 interface CachingOptions {
   fetch: FetchFn;
   now?: () => number;
+  /** Deadline of one token request; default OUTBOUND_TIMEOUT_MS.oauthToken. */
+  timeoutMs?: number;
 }
 
 function cachingSource(
@@ -48,23 +51,33 @@ function cachingSource(
 }
 
 async function postToken(
-  fetch: FetchFn,
+  options: CachingOptions,
   tokenUrl: string,
   form: Record<string, string>,
 ): Promise<{ token: string; expiresInSeconds: number }> {
+  const timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS.oauthToken;
+  const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
+  let text: string;
   try {
-    res = await fetch(
+    res = await options.fetch(
       new Request(tokenUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(form).toString(),
+        signal,
       }),
     );
+    text = await res.text();
   } catch (err) {
-    throw new CanaryError('store_transient', 'token endpoint unreachable', { cause: err });
+    throw new CanaryError(
+      'store_transient',
+      signal.aborted
+        ? `no answer from the token endpoint within ${timeoutMs} ms`
+        : 'token endpoint unreachable',
+      { cause: err },
+    );
   }
-  const text = await res.text();
   if (!res.ok) throw classifyStoreFailure(res.status, text, 'token request');
   const parsed = TokenResponseSchema.safeParse(safeJson(text));
   if (!parsed.success) {
@@ -97,7 +110,7 @@ export function createRefreshTokenSource(
 ): AccessTokenSource {
   return cachingSource(
     () =>
-      postToken(options.fetch, tokenUrl, {
+      postToken(options, tokenUrl, {
         client_id: credentials.clientId,
         client_secret: credentials.clientSecret,
         refresh_token: credentials.refreshToken,
@@ -191,7 +204,7 @@ export function createServiceAccountSource(
   const now = options.now ?? Date.now;
   return cachingSource(async () => {
     const assertion = await signServiceAccountJwt(key, tokenUrl, now());
-    return postToken(options.fetch, tokenUrl, {
+    return postToken(options, tokenUrl, {
       grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
       assertion,
     });

@@ -1,3 +1,4 @@
+import { OUTBOUND_TIMEOUT_MS } from '@homeostat/shared';
 import type { z } from 'zod';
 import { CanaryError } from '../canary-error.ts';
 import {
@@ -25,6 +26,9 @@ export interface CwsClientOptions {
   itemId: string;
   auth: AccessTokenSource;
   fetch: FetchFn;
+  /** Per-call deadline; defaults in OUTBOUND_TIMEOUT_MS (`store`, `storeUpload` for uploads). */
+  timeoutMs?: number;
+  uploadTimeoutMs?: number;
 }
 
 export interface CwsClient {
@@ -49,6 +53,7 @@ export function createCwsClient(options: CwsClientOptions): CwsClient {
       body?: BodyInit;
       contentType?: string;
       headers?: Record<string, string>;
+      timeoutMs: number;
     },
     schema: S,
   ): Promise<z.output<S>> {
@@ -57,19 +62,30 @@ export function createCwsClient(options: CwsClientOptions): CwsClient {
       const token = await options.auth.token();
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...init.headers };
       if (init.contentType !== undefined) headers['content-type'] = init.contentType;
+      // A fresh deadline per try, covering the answer's body too: a hung store is a transient
+      // failure the next tick retries, never a tick that hangs until the runtime kills it.
+      const signal = AbortSignal.timeout(init.timeoutMs);
       let res: Response;
+      let text: string;
       try {
         res = await options.fetch(
           new Request(`${base}${path}`, {
             method: init.method,
             headers,
+            signal,
             ...(init.body === undefined ? {} : { body: init.body }),
           }),
         );
+        text = await res.text();
       } catch (err) {
-        throw new CanaryError('store_transient', `${what}: store unreachable`, { cause: err });
+        throw new CanaryError(
+          'store_transient',
+          signal.aborted
+            ? `${what}: no answer from the store within ${init.timeoutMs} ms`
+            : `${what}: store unreachable`,
+          { cause: err },
+        );
       }
-      const text = await res.text();
       if (res.status === 401 && attempt === 0) {
         options.auth.invalidate();
         continue;
@@ -92,10 +108,12 @@ export function createCwsClient(options: CwsClientOptions): CwsClient {
     }
   }
 
+  const timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS.store;
   const json = (body: unknown) => ({
     method: 'POST' as const,
     body: JSON.stringify(body),
     contentType: 'application/json',
+    timeoutMs,
   });
 
   return {
@@ -104,7 +122,7 @@ export function createCwsClient(options: CwsClientOptions): CwsClient {
       call(
         'fetchStatus',
         `/v2/${itemName}:fetchStatus`,
-        { method: 'GET' },
+        { method: 'GET', timeoutMs },
         FetchItemStatusResponseSchema,
       ),
     publish: (request) =>
@@ -141,6 +159,7 @@ export function createCwsClient(options: CwsClientOptions): CwsClient {
           contentType: 'application/zip',
           // As chrome-webstore-upload@6.0.1 sends them (§1.3).
           headers: { 'x-goog-upload-protocol': 'raw', 'x-goog-upload-file-name': 'extension.zip' },
+          timeoutMs: options.uploadTimeoutMs ?? OUTBOUND_TIMEOUT_MS.storeUpload,
         },
         UploadItemPackageResponseSchema,
       ),

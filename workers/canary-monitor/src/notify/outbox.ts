@@ -7,6 +7,9 @@ import type { ReleaseNotifier } from './release-notifier.ts';
  * retried with exponential backoff (1 min doubling, at most 1 h) and is never dropped. `recorded`:
  * kept but not sent on, either because there is no triage binding at run time or because triage
  * itself is in dry-run mode (no GitHub credentials) and recorded it in its own outbox.
+ * The outcome is written only while the row still carries this delivery's claim: a post that
+ * answers after its claim expired and a later tick re-claimed the row (a slow webhook, a late
+ * RPC answer) never overwrites the newer delivery's outcome (issue 11, item 4).
  */
 export interface Notifiers {
   github: ReleaseNotifier | null;
@@ -69,6 +72,7 @@ export async function deliverOutbox(
       .bind(row.id, now, now + backoff, row.attempts)
       .run();
     if (claim.meta.changes !== 1) continue;
+    const claimed = row.attempts + 1;
     try {
       const receipt = await notifier.post({
         extensionId: row.extension_id,
@@ -79,9 +83,10 @@ export async function deliverOutbox(
       const status = receipt?.status ?? 'sent';
       await db
         .prepare(
-          'UPDATE canary_notifications SET status = ?3, last_error = NULL, updated_at = ?2 WHERE id = ?1',
+          `UPDATE canary_notifications SET status = ?3, last_error = NULL, updated_at = ?2
+           WHERE id = ?1 AND attempts = ?4`,
         )
-        .bind(row.id, now, status)
+        .bind(row.id, now, status, claimed)
         .run();
       report[status]++;
     } catch (err) {
@@ -89,9 +94,10 @@ export async function deliverOutbox(
       const reason = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 300) : 'error';
       await db
         .prepare(
-          "UPDATE canary_notifications SET status = 'failed', last_error = ?3, updated_at = ?2 WHERE id = ?1",
+          `UPDATE canary_notifications SET status = 'failed', last_error = ?3, updated_at = ?2
+           WHERE id = ?1 AND attempts = ?4`,
         )
-        .bind(row.id, now, reason)
+        .bind(row.id, now, reason, claimed)
         .run();
       report.failed++;
     }

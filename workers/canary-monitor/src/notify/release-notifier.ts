@@ -1,5 +1,7 @@
 import {
   type HomeostatConfig,
+  isSecureEndpoint,
+  OUTBOUND_TIMEOUT_MS,
   RELEASE_COMMENT_LIMITS,
   ReleaseCommentInputSchema,
   ReleaseCommentResultSchema,
@@ -80,20 +82,45 @@ export function createTriageNotifier(
   };
 }
 
-/** A Slack incoming webhook (`SLACK_WEBHOOK_URL`; its secret is the URL itself). */
-export function createSlackNotifier(webhookUrl: string, fetch: FetchFn): ReleaseNotifier {
+/**
+ * A Slack incoming webhook (`SLACK_WEBHOOK_URL`; its secret is the URL itself, so it goes only
+ * over https:, or plain http: to a loopback host in local runs — issue 11, item 4).
+ */
+export function createSlackNotifier(
+  webhookUrl: string,
+  fetch: FetchFn,
+  options: { timeoutMs?: number } = {},
+): ReleaseNotifier {
+  const timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS.slack;
   return {
     async post(input) {
-      const res = await fetch(
-        new Request(webhookUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ text: `${input.title}\n${input.body}` }),
-        }),
-      );
-      // Drain the body so the connection is released; Slack answers "ok" or an error word.
-      await res.arrayBuffer();
-      if (!res.ok) throw new NotifierError(`slack webhook answered HTTP ${res.status}`);
+      // Refused per delivery rather than at start-up: the outbox records the reason and the
+      // other channels keep working while the secret is fixed.
+      if (!isSecureEndpoint(webhookUrl)) {
+        throw new NotifierError('SLACK_WEBHOOK_URL must be an https: URL');
+      }
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        const res = await fetch(
+          new Request(webhookUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ text: `${input.title}\n${input.body}` }),
+            signal,
+          }),
+        );
+        // Drain the body so the connection is released; Slack answers "ok" or an error word.
+        await res.arrayBuffer();
+        if (!res.ok) throw new NotifierError(`slack webhook answered HTTP ${res.status}`);
+      } catch (err) {
+        if (err instanceof NotifierError) throw err;
+        // Never the error's own text: it can quote the URL, which is the secret.
+        throw new NotifierError(
+          signal.aborted
+            ? `slack webhook did not answer within ${timeoutMs} ms`
+            : 'slack webhook unreachable',
+        );
+      }
       return { status: 'sent' };
     },
   };

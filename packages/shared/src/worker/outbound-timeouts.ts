@@ -1,0 +1,26 @@
+/**
+ * How long Homeostat waits for each outside service before it gives up on one request (issue 11,
+ * item 4: no outgoing call had a timeout, so one hung connection held a cron tick or a queue
+ * invocation until the runtime killed it). Each call gets a fresh `AbortSignal.timeout(ms)`; a
+ * timeout is a transient failure in the caller's own error type, retried like a 5xx. Model
+ * providers are configured per provider instead (`models.providers[].timeoutMs`).
+ */
+export const OUTBOUND_TIMEOUT_MS = {
+  /**
+   * GitHub ends a REST request that takes more than 10 s server-side ("Timeouts", GitHub REST
+   * API best practices), so anything slower than that plus transfer time will not answer.
+   */
+  github: 15_000,
+  /** Chrome Web Store API calls other than uploads: small JSON bodies. */
+  store: 30_000,
+  /** A package upload: up to a few MB of zip on the way out. */
+  storeUpload: 120_000,
+  /** Google's OAuth token endpoint. */
+  oauthToken: 10_000,
+  /** A Slack incoming webhook. */
+  slack: 10_000,
+  /** The release CLI registering a rollout with canary-monitor's admin API. */
+  canaryAdmin: 30_000,
+} as const;
+
+export type OutboundService = keyof typeof OUTBOUND_TIMEOUT_MS;
