@@ -628,3 +628,45 @@ CREATE TABLE IF NOT EXISTS fix_pattern_outcomes (
   recorded_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fix_pattern_outcomes_by_pattern ON fix_pattern_outcomes (pattern_id, recorded_at);
+
+-- Issue 11, item 3 (triage webhooks, src/webhook/command-store.ts): a `/homeostat` command is
+-- obeyed once per comment id, whatever delivery id the same signed body arrives under.
+-- outcome: 'processing' (claimed; taken over after a lease), 'obeyed', 'refused'.
+CREATE TABLE IF NOT EXISTS triage_webhook_commands (
+  repo TEXT NOT NULL,
+  comment_id INTEGER NOT NULL,
+  command TEXT NOT NULL,
+  delivery_id TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('processing', 'obeyed', 'refused')),
+  claimed_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, comment_id)
+);
+
+-- Issue 11, item 2 (triage, src/issue/issue-cap.ts, digest-issue.ts): the daily cap on new
+-- GitHub issues per repository. One slot per fingerprint that would get a new issue: 'issue'
+-- while the UTC day's count is under limits.newIssuesPerDay, else 'digest' (listed in the day's
+-- digest issue; weighed again on a later day).
+CREATE TABLE IF NOT EXISTS triage_issue_slots (
+  repo TEXT NOT NULL,
+  extension_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  day TEXT NOT NULL,                         -- UTC 'YYYY-MM-DD'
+  kind TEXT NOT NULL CHECK (kind IN ('issue', 'digest')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, extension_id, fingerprint)
+);
+CREATE INDEX IF NOT EXISTS triage_issue_slots_by_day ON triage_issue_slots (repo, day, kind);
+-- One digest issue per repository and UTC day, claimed like triage_issues; synced_count is how
+-- many overflowed fingerprints its body shows.
+CREATE TABLE IF NOT EXISTS triage_digests (
+  repo TEXT NOT NULL,
+  day TEXT NOT NULL,
+  claim_token TEXT,
+  claimed_at INTEGER NOT NULL DEFAULT 0,
+  issue_number INTEGER,
+  outbox_key TEXT,
+  synced_count INTEGER NOT NULL DEFAULT 0,
+  synced_at INTEGER,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (repo, day)
+);

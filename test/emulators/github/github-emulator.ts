@@ -123,6 +123,9 @@ interface Ctx {
 
 type Handler = (ctx: Ctx) => Promise<Response> | Response;
 
+/** A repository role (GitHub's base roles; custom roles are not emulated). */
+export type CollaboratorRole = 'read' | 'triage' | 'write' | 'maintain' | 'admin';
+
 const DOCS = 'https://docs.github.com/rest';
 
 class HttpError extends Error {
@@ -294,6 +297,8 @@ export class GitHubEmulator {
   readonly #listeners = new Set<EmulatorEventListener>();
   readonly #humans = new Map<string, UserState>();
   readonly #workflows = new Map<string, { id: number; runs: number }>();
+  /** Collaborators' roles by repository id, then lower-cased login (`setCollaborator`). */
+  readonly #collaborators = new Map<number, Map<string, CollaboratorRole>>();
   readonly #installationId: number;
   #nextId = 1000;
   #rate = { limit: 5000, remaining: 5000, resetAt: 0 };
@@ -415,6 +420,15 @@ export class GitHubEmulator {
 
   comments(slug: string, number: number): CommentState[] {
     return [...this.#repo(slug).comments.values()].filter((c) => c.issueNumber === number);
+  }
+
+  /** Gives a person a role on the repository (null: none), as its settings page would. */
+  setCollaborator(slug: string, login: string, role: CollaboratorRole | null): void {
+    const id = this.#repo(slug).state.id;
+    const roles = this.#collaborators.get(id) ?? new Map<string, CollaboratorRole>();
+    if (role === null) roles.delete(login.toLowerCase());
+    else roles.set(login.toLowerCase(), role);
+    this.#collaborators.set(id, roles);
   }
 
   /** A person acting on the web UI: these change state without going through the client. */
@@ -1325,6 +1339,31 @@ export class GitHubEmulator {
         subscribers_count: 0,
       }),
     );
+
+    // "Get repository permissions for a user": `permission` is the legacy base role (maintain
+    // reads as write, triage as read), `role_name` the role itself; anyone else has none.
+    this.#route('GET', `${R}/collaborators/{username}/permission`, ({ repo, params }) => {
+      const login = params.username ?? '';
+      const role = this.#collaborators.get(repo.state.id)?.get(login.toLowerCase()) ?? null;
+      const permission =
+        role === 'maintain' ? 'write' : role === 'triage' ? 'read' : (role ?? 'none');
+      const user = this.#human(login);
+      return json(200, {
+        permission,
+        role_name: role ?? 'none',
+        user: {
+          ...userObject(user, this.urls),
+          permissions: {
+            pull: role !== null,
+            triage: role !== null && role !== 'read',
+            push: permission === 'write' || permission === 'admin',
+            maintain: role === 'maintain' || role === 'admin',
+            admin: role === 'admin',
+          },
+          role_name: role ?? 'none',
+        },
+      });
+    });
 
     // Issues
     this.#route('POST', `${R}/issues`, ({ repo, body }) => {

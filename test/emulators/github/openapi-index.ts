@@ -24,6 +24,7 @@ const EMULATED_PATH = [
   /^\/repos\/\{owner\}\/\{repo\}\/commits\/\{ref\}\/(check-runs|check-suites|status)$/,
   /^\/repos\/\{owner\}\/\{repo\}\/statuses\/\{sha\}$/,
   /^\/repos\/\{owner\}\/\{repo\}\/compare\/\{basehead\}$/,
+  /^\/repos\/\{owner\}\/\{repo\}\/collaborators\/\{username\}\/permission$/,
   /^\/search\/issues$/,
 ];
 

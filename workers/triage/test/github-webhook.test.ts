@@ -5,81 +5,18 @@ import { createTriageApp } from '../src/app.ts';
 import { AttemptStore } from '../src/attempt-store.ts';
 import { signGitHubPayload } from '../src/webhook/webhook-signature.ts';
 import { createClock } from './support/clock.ts';
-import { API_BASE, EXT_A, REPO_A, testConfig } from './support/config.ts';
-import { freshFingerprint } from './support/fingerprints.ts';
+import { EXT_A, REPO_A, testConfig } from './support/config.ts';
 import { GITHUB_TOKEN, githubTestbed } from './support/github.ts';
+import {
+  commentId,
+  example,
+  forRepo,
+  homeostatIssue,
+  SECRET,
+  webhookBed as setup,
+} from './support/webhook-bed.ts';
 
-const SECRET = 'webhook-secret-for-tests';
 const examples = inject('webhookExamples');
-
-function example(event: string, action?: string): Record<string, unknown> {
-  const found = examples.find(
-    (e) =>
-      e.event === event &&
-      (action === undefined || (e.payload as { action?: string }).action === action),
-  );
-  if (found === undefined) throw new Error(`no ${event}.${action} example`);
-  return structuredClone(found.payload) as Record<string, unknown>;
-}
-
-/** A real example payload, moved to our repository and issue. */
-function forRepo(
-  payload: Record<string, unknown>,
-  repo: string,
-  patch: Record<string, unknown> = {},
-) {
-  const repository = { ...(payload.repository as object), full_name: repo };
-  return { ...payload, repository, ...patch };
-}
-
-async function setup(bindings: Partial<Env> = {}) {
-  const clock = createClock();
-  const bed = githubTestbed({ now: clock.now, baseUrl: API_BASE });
-  await bed.emulator.addRepo(REPO_A, {
-    firstIssueNumber: 1 + Math.floor(Math.random() * 1e6) * 10,
-  });
-  const app = createTriageApp(testConfig(), {
-    fetch: bed.clientFetch,
-    now: clock.now,
-    sleep: clock.sleep,
-  });
-  const e: Env = { ...env, GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_TOKEN, ...bindings };
-  const post = async (
-    event: string,
-    payload: unknown,
-    options: { delivery?: string; signature?: string | null; raw?: string } = {},
-  ) => {
-    const body = options.raw ?? JSON.stringify(payload);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'x-github-event': event,
-      'x-github-delivery': options.delivery ?? crypto.randomUUID(),
-    };
-    const signature =
-      options.signature === undefined ? await signGitHubPayload(SECRET, body) : options.signature;
-    if (signature !== null) headers['x-hub-signature-256'] = signature;
-    return app.request('/github/webhook', { method: 'POST', headers, body }, e);
-  };
-  return { ...bed, clock, app, env: e, post };
-}
-
-/** A Homeostat issue on GitHub and in D1, as the consumer would have left it. */
-async function homeostatIssue(h: Awaited<ReturnType<typeof setup>>) {
-  const fingerprint = freshFingerprint();
-  const res = await h.clientFetch(`${API_BASE}/repos/${REPO_A}/issues`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${GITHUB_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 't', body: 'b', labels: ['homeostat'] }),
-  });
-  const { number } = (await res.json()) as { number: number };
-  await env.DB.prepare(
-    `INSERT INTO triage_issues (repo, extension_id, fingerprint, state, issue_number, created_at, updated_at)
-     VALUES (?1, ?2, ?3, 'open', ?4, 0, 0)`,
-  )
-    .bind(REPO_A, EXT_A, fingerprint, number)
-    .run();
-  return { fingerprint, number, key: { repo: REPO_A, extensionId: EXT_A, fingerprint } };
-}
 
 async function issueRow(fingerprint: string) {
   return env.DB.prepare(
@@ -279,21 +216,30 @@ describe('POST /github/webhook: what triage does with events', () => {
   }) => {
     const h = await setup();
     const issue = await homeostatIssue(h);
+    h.emulator.setCollaborator(REPO_A, 'maintainer-1', 'maintain');
+    h.emulator.setCollaborator(REPO_A, 'reader-1', 'read');
     const base = example('issue_comment', 'created');
-    const comment = (association: string, body: string) =>
+    const comment = (login: string, association: string, body: string) =>
       forRepo(base, REPO_A, {
         issue: { ...(base.issue as object), number: issue.number },
-        comment: { ...(base.comment as object), body, author_association: association },
+        comment: {
+          ...(base.comment as object),
+          id: commentId(),
+          body,
+          author_association: association,
+        },
+        sender: { ...(base.sender as object), login },
       });
     expect(
-      await (await h.post('issue_comment', comment('NONE', '/homeostat stop'))).json(),
+      await (await h.post('issue_comment', comment('drive-by', 'NONE', '/homeostat stop'))).json(),
     ).toEqual({
       status: 'processed',
     });
     expect(await issueRow(issue.fingerprint)).toMatchObject({ opted_out: 0 });
-    await h.post('issue_comment', comment('CONTRIBUTOR', 'please\n/homeostat stop'));
+    // The association says OWNER; GitHub says read: GitHub is asked, not the payload.
+    await h.post('issue_comment', comment('reader-1', 'OWNER', 'please\n/homeostat stop'));
     expect(await issueRow(issue.fingerprint)).toMatchObject({ opted_out: 0 });
-    await h.post('issue_comment', comment('OWNER', 'Thanks!\n/homeostat stop'));
+    await h.post('issue_comment', comment('maintainer-1', 'NONE', 'Thanks!\n/homeostat stop'));
     expect(await issueRow(issue.fingerprint)).toMatchObject({
       opted_out: 1,
       opted_out_reason: 'command',
@@ -338,6 +284,7 @@ describe('POST /github/webhook: what triage does with events', () => {
       ).reason,
     ).toBe('cooldown');
     const send = vi.spyOn(h.env.TRIAGE_QUEUE, 'send');
+    h.emulator.setCollaborator(REPO_A, 'writer-1', 'write');
     const base = example('issue_comment', 'created');
     await h.post(
       'issue_comment',
@@ -345,9 +292,11 @@ describe('POST /github/webhook: what triage does with events', () => {
         issue: { ...(base.issue as object), number: issue.number },
         comment: {
           ...(base.comment as object),
+          id: commentId(),
           body: '/homeostat retry',
           author_association: 'MEMBER',
         },
+        sender: { ...(base.sender as object), login: 'writer-1' },
       }),
     );
     expect(
@@ -426,7 +375,11 @@ describe('POST /github/webhook: what triage does with events', () => {
           ...(pr.pull_request as object),
           number: 77_000 + issue.number,
           merged: true,
-          head: { ...(pr.pull_request as { head: object }).head, sha: headSha },
+          head: {
+            ...(pr.pull_request as { head: object }).head,
+            sha: headSha,
+            repo: { full_name: REPO_A },
+          },
         },
       }),
     );

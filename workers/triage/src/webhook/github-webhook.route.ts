@@ -3,8 +3,18 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { TriageError } from '../errors.ts';
 import { createFixWebhookHooks } from '../fix/ci/fix-webhook-hooks.ts';
-import { createGitHubGateway, type RuntimeDeps } from '../github/github-factory.ts';
+import { tokenCredentials } from '../github/github-auth.ts';
+import {
+  createGitHubClient,
+  createGitHubGateway,
+  type RuntimeDeps,
+} from '../github/github-factory.ts';
 import { claimDelivery, finishDelivery } from './delivery-store.ts';
+import {
+  githubSenderPermissions,
+  type SenderPermissions,
+  unverifiablePermissions,
+} from './sender-permission.ts';
 import { AnyEventSchema } from './webhook.schema.ts';
 import { handleWebhookEvent } from './webhook-handlers.ts';
 import { verifyGitHubSignature } from './webhook-signature.ts';
@@ -27,6 +37,8 @@ export function registerGitHubWebhook(
   deps: RuntimeDeps,
 ): void {
   const now = deps.now ?? Date.now;
+  // One per app (per isolate in production), so its short cache spans deliveries.
+  let permissionsByToken: SenderPermissions | undefined;
   app.post(
     '/github/webhook',
     bodyLimit({
@@ -98,6 +110,14 @@ export function registerGitHubWebhook(
       }
       try {
         const github = createGitHubGateway(c.env, config, deps);
+        let permissions = unverifiablePermissions;
+        if (hasSecret(c.env.GITHUB_TOKEN)) {
+          permissionsByToken ??= githubSenderPermissions(
+            createGitHubClient(config, tokenCredentials(c.env.GITHUB_TOKEN), deps),
+            now,
+          );
+          permissions = permissionsByToken;
+        }
         const result = await handleWebhookEvent(
           {
             db: c.env.DB,
@@ -106,6 +126,7 @@ export function registerGitHubWebhook(
             now,
             queue: c.env.TRIAGE_QUEUE,
             fix: createFixWebhookHooks(c.env, config, deps, github, null),
+            permissions,
           },
           event,
           deliveryId,

@@ -18,6 +18,9 @@ import {
   setOptedOut,
   upsertResolution,
 } from '../issue/issue-store.ts';
+import { findCommand, type HomeostatCommand } from './command-parser.ts';
+import { claimCommand, finishCommand, releaseCommand } from './command-store.ts';
+import { type SenderPermissions, unverifiablePermissions } from './sender-permission.ts';
 import {
   CheckRunEventSchema,
   CheckSuiteEventSchema,
@@ -44,6 +47,11 @@ export interface WebhookContext {
   queue: Queue | undefined;
   /** The fixer's CI gate and learning hooks (issue 10); absent where a test does not use them. */
   fix?: FixWebhookHooks | undefined;
+  /**
+   * Who may give `/homeostat` commands: asked of GitHub, never read from the payload. Absent:
+   * nobody can be verified, so no command is obeyed.
+   */
+  permissions?: SenderPermissions | undefined;
 }
 
 export interface FixWebhookHooks {
@@ -110,10 +118,6 @@ export function closingReferences(body: string): number[] {
   }
   return [...found];
 }
-
-/** Commands are obeyed only from people with write access (ai-autofix.md §8 T10). */
-const TRUSTED_ASSOCIATIONS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
-const COMMAND = /^\s*\/homeostat\s+(retry|stop)\b/im;
 
 function parse<T>(schema: z.ZodType<T>, payload: unknown): T | HandlerResult {
   const parsed = schema.safeParse(payload);
@@ -191,37 +195,74 @@ async function onIssues(ctx: WebhookContext, e: IssuesEvent): Promise<HandlerRes
   }
 }
 
-async function onIssueComment(ctx: WebhookContext, e: IssueCommentEvent): Promise<HandlerResult> {
+/**
+ * `/homeostat retry|stop` (issue 11, item 3): taken only from a plain line of the comment
+ * (command-parser.ts), at most once per comment id (command-store.ts), and obeyed only when
+ * GitHub says the sender has write, maintain or admin permission (sender-permission.ts). A failure
+ * before the command settled releases the comment, so GitHub's redelivery runs it.
+ */
+async function onIssueComment(
+  ctx: WebhookContext,
+  e: IssueCommentEvent,
+  deliveryId: string,
+): Promise<HandlerResult> {
   if (e.action !== 'created') return { outcome: 'ignored', detail: `issue_comment.${e.action}` };
-  const command = COMMAND.exec(e.comment.body ?? '')?.[1]?.toLowerCase();
-  if (command === undefined) return { outcome: 'ignored', detail: 'no command' };
+  const command = findCommand(e.comment.body);
+  if (command === null) return { outcome: 'ignored', detail: 'no command' };
   const row = await issueRow(ctx, e.issue.number);
   if (row === null) return { outcome: 'ignored', detail: 'not a Homeostat issue' };
+  const commandKey = { repo: ctx.repo.slug, commentId: e.comment.id };
+  if (!(await claimCommand(ctx.db, commandKey, { name: command, deliveryId }, ctx.now()))) {
+    return { outcome: 'ignored', detail: `comment ${e.comment.id} already handled` };
+  }
+  try {
+    const result = await obey(ctx, e, row, command);
+    await finishCommand(ctx.db, commandKey, deliveryId, result.obeyed ? 'obeyed' : 'refused');
+    return { outcome: 'processed', detail: result.detail };
+  } catch (err) {
+    await releaseCommand(ctx.db, commandKey, deliveryId);
+    throw err;
+  }
+}
+
+async function obey(
+  ctx: WebhookContext,
+  e: IssueCommentEvent,
+  row: IssueRow,
+  command: HomeostatCommand,
+): Promise<{ obeyed: boolean; detail: string }> {
   const key = keyOf(row);
   const store = new AttemptStore(ctx.db, ctx.now);
-  const by = e.comment.user?.login ?? e.sender.login;
-  if (!TRUSTED_ASSOCIATIONS.has(e.comment.author_association) || e.sender.type !== 'User') {
+  const by = e.sender.login;
+  const verdict =
+    e.sender.type === 'User'
+      ? await (ctx.permissions ?? unverifiablePermissions).check(ctx.repo.slug, by)
+      : ({ allowed: false, permission: 'none', role: null, reason: 'insufficient' } as const);
+  if (!verdict.allowed) {
     await store.recordDecision(
       key,
       command,
       {
         allowed: false,
         reason: 'untrusted_commenter',
-        detail: { by, association: e.comment.author_association, senderType: e.sender.type },
+        detail: {
+          by,
+          senderType: e.sender.type,
+          permission: verdict.permission,
+          role: verdict.role,
+          check: verdict.reason,
+        },
       },
       null,
     );
-    return {
-      outcome: 'processed',
-      detail: `refused ${command} from ${e.comment.author_association}`,
-    };
+    return { obeyed: false, detail: `refused ${command}: permission ${verdict.permission}` };
   }
   if (command === 'stop') {
     await setOptedOut(ctx.db, key, true, 'command', ctx.now());
     await store.recordDecision(
       key,
       'stop',
-      { allowed: false, reason: 'stopped', detail: { by } },
+      { allowed: false, reason: 'stopped', detail: { by, role: verdict.role } },
       null,
     );
     // Make the opt-out visible (and durable) on GitHub as the opt-out label.
@@ -231,7 +272,7 @@ async function onIssueComment(ctx: WebhookContext, e: IssueCommentEvent): Promis
       [ctx.repo.labels.optOut],
       `stop:${e.comment.id}`,
     );
-    return { outcome: 'processed', detail: 'stopped' };
+    return { obeyed: true, detail: 'stopped' };
   }
   if (row.opted_out !== 0) {
     await store.recordDecision(
@@ -240,7 +281,7 @@ async function onIssueComment(ctx: WebhookContext, e: IssueCommentEvent): Promis
       { allowed: false, reason: 'opted_out', detail: { by } },
       null,
     );
-    return { outcome: 'processed', detail: 'retry refused: opted out' };
+    return { obeyed: false, detail: 'retry refused: opted out' };
   }
   await store.grantRetry(key, ctx.repo);
   if (ctx.queue !== undefined) {
@@ -254,7 +295,7 @@ async function onIssueComment(ctx: WebhookContext, e: IssueCommentEvent): Promis
     };
     await ctx.queue.send(message);
   }
-  return { outcome: 'processed', detail: 'retry granted' };
+  return { obeyed: true, detail: 'retry granted' };
 }
 
 interface CiEvent {
@@ -311,7 +352,7 @@ export async function handleWebhookEvent(
     }
     case 'issue_comment': {
       const e = parse(IssueCommentEventSchema, payload);
-      return isResult(e) ? e : onIssueComment(ctx, e);
+      return isResult(e) ? e : onIssueComment(ctx, e, deliveryId);
     }
     case 'pull_request': {
       const e = parse(PullRequestEventSchema, payload);
@@ -319,9 +360,18 @@ export async function handleWebhookEvent(
       const pr = e.pull_request;
       // CI results count only for the attempt's current head (ai-autofix.md §8 T7); the PR's
       // number finds an attempt whose head moved (synchronize).
-      const attempt =
+      const found =
         (await store.findByHeadSha(ctx.repo.slug, pr.head.sha)) ??
         (await store.findByPullRequest(ctx.repo.slug, pr.number));
+      // Anyone can open a PR (from a fork, say) whose head is the bot's commit: only the
+      // attempt's own PR, from a branch of the configured repository, speaks for the attempt
+      // (issue 11, item 3).
+      const attempt =
+        found !== null &&
+        found.pr_number === pr.number &&
+        pr.head.repo?.full_name.toLowerCase() === ctx.repo.slug.toLowerCase()
+          ? found
+          : null;
       if (
         attempt === null &&
         e.action === 'closed' &&

@@ -50,7 +50,8 @@ export const PullRequestEventSchema = z.object({
     user: User.nullish(),
     body: z.string().nullish(),
     html_url: z.string().optional(),
-    head: z.object({ sha: z.string(), ref: z.string() }),
+    // `repo` is null when the head repository (a fork) was deleted.
+    head: z.object({ sha: z.string(), ref: z.string(), repo: Repository.nullish() }),
   }),
   repository: Repository,
   sender: User.optional(),

@@ -87,7 +87,7 @@ async function closeMerged(
         merged: true,
         merge_commit_sha: 'f'.repeat(40),
         merged_by: mergedBy,
-        head: { sha: fix.head, ref: 'homeostat/fix-x' },
+        head: { sha: fix.head, ref: 'homeostat/fix-x', repo: { full_name: REPO_A } },
       },
       repository: { full_name: REPO_A },
       sender: mergedBy,
