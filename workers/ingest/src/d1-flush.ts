@@ -1,5 +1,3 @@
-import { benchMetrics } from './bench-metrics.ts';
-
 /**
  * Batched, exactly-once flushes from a Durable Object to D1.
  *
@@ -75,11 +73,8 @@ export class FlushOutbox {
     ];
     let outcome: FlushOutcome;
     try {
-      const results = await db.batch(batch);
+      await db.batch(batch);
       outcome = 'applied';
-      benchMetrics.d1Batches++;
-      benchMetrics.d1Statements += batch.length;
-      for (const r of results) benchMetrics.d1RowsWritten += r.meta.rows_written;
     } catch (err) {
       const message = err instanceof Error ? err.message : '';
       outcome = message.includes('UNIQUE constraint failed: ingest_flushes')

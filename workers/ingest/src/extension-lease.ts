@@ -1,5 +1,4 @@
 import type { ExtensionConfig } from '@homeostat/shared';
-import { countDoCall } from './bench-metrics.ts';
 import type { RateLimiter } from './rate-limiter.do.ts';
 
 /**
@@ -35,7 +34,6 @@ export async function takeExtensionBudget(
   let retryAfterSeconds = 0;
   if (tokens < count) {
     const refund = lease !== undefined && lease.expiresAt <= now ? lease.tokens : 0;
-    countDoCall();
     const result = await ns.getByName(`extension:${extension.id}`).leaseExtension({
       want: Math.max(count - tokens, LEASE_MIN),
       refund,

@@ -11,7 +11,6 @@ import {
   type TriageQueueMessage,
   upsertRow,
 } from '@homeostat/shared';
-import { benchMetrics } from './bench-metrics.ts';
 import { FlushOutbox, type FlushStatement } from './d1-flush.ts';
 import { HLL_REGISTERS, hllAdd, hllEstimate } from './hyperloglog.ts';
 import { windowStart } from './release-window.ts';
@@ -396,7 +395,6 @@ export class FingerprintDO extends DurableObject<Env> {
         return; // the alarm retries; order is kept
       }
       this.sql.exec('UPDATE transitions SET sent = 1 WHERE seq = ?', row.seq);
-      benchMetrics.queueMessages++;
     }
   }
 

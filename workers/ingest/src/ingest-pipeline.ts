@@ -5,7 +5,6 @@ import {
   type IngestEvent,
   scrubEvent,
 } from '@homeostat/shared';
-import { benchMetrics, countDoCall } from './bench-metrics.ts';
 import { takeExtensionBudget } from './extension-lease.ts';
 import type { RecordInput } from './fingerprint.do.ts';
 import { IngestError } from './ingest-error.ts';
@@ -56,15 +55,12 @@ export async function ingestEvents(env: Env, batch: IngestBatch): Promise<Ingest
   const { extension } = batch;
   const now = Date.now();
   const installHash = await hashInstall(extension.id, batch.installId);
-  benchMetrics.requests++;
-  benchMetrics.events += batch.events.length;
 
   // Aligned with the events: the limiter looks only at the sessions of events it admits.
   const sessionIds = batch.events.map((e) => e.sessionId ?? null);
   let install: InstallAdmission;
   let budget: { granted: number; retryAfterSeconds: number };
   try {
-    countDoCall();
     install = await env.RATE_LIMITER.getByName(`install:${installHash}`).admitInstall({
       kind: 'events',
       count: batch.events.length,
@@ -137,7 +133,6 @@ export async function ingestEvents(env: Env, batch: IngestBatch): Promise<Ingest
   try {
     await Promise.all(
       [...groups.values()].map(async (group) => {
-        countDoCall();
         const result = await env.FINGERPRINTS.getByName(
           `${extension.id}:${group.input.fingerprint}`,
         ).record(group.input);

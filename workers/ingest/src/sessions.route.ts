@@ -1,6 +1,5 @@
 import { type ExtensionConfig, SessionsRequestSchema } from '@homeostat/shared';
 import type { Context } from 'hono';
-import { countDoCall } from './bench-metrics.ts';
 import { IngestError } from './ingest-error.ts';
 import { flushIntervalMs } from './ingest-settings.ts';
 import { hashInstall } from './install-hash.ts';
@@ -46,7 +45,6 @@ export async function recordSessions(env: Env, batch: SessionBatch): Promise<num
   const installHash = await hashInstall(extension.id, batch.installId);
   let accepted: number;
   try {
-    countDoCall();
     const install = await env.RATE_LIMITER.getByName(`install:${installHash}`).admitInstall({
       kind: 'sessions',
       count: batch.sessions.length,
@@ -60,7 +58,6 @@ export async function recordSessions(env: Env, batch: SessionBatch): Promise<num
       });
     }
     accepted = install.newSessions.length;
-    countDoCall();
     await env.RELEASE_HEALTH.getByName(`release-health:${extension.id}`).recordSessions({
       extensionId: extension.id,
       version: batch.version,
