@@ -2,7 +2,12 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ExtensionConfig, HomeostatConfig } from '@homeostat/shared';
+import {
+  type ExtensionConfig,
+  type HomeostatConfig,
+  isSecureEndpoint,
+  OUTBOUND_TIMEOUT_MS,
+} from '@homeostat/shared';
 import { z } from 'zod';
 
 /**
@@ -153,6 +158,8 @@ export interface SourceMapUploadResult {
 export interface SourceMapUploadDeps {
   fetch: (request: Request) => Promise<Response>;
   log(line: string): void;
+  /** Deadline of each request; default OUTBOUND_TIMEOUT_MS.adminApi (issue 11, item 4). */
+  timeoutMs?: number;
 }
 
 async function send<S extends z.ZodType>(
@@ -161,15 +168,20 @@ async function send<S extends z.ZodType>(
   schema: S,
   what: string,
 ): Promise<z.output<S>> {
+  const timeoutMs = deps.timeoutMs ?? OUTBOUND_TIMEOUT_MS.adminApi;
+  const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
+  let text: string;
   try {
-    res = await deps.fetch(request);
+    res = await deps.fetch(new Request(request, { signal }));
+    text = await res.text();
   } catch (err) {
     throw new SourceMapUploadError(
-      `cannot reach triage for ${what}: ${err instanceof Error ? err.message : 'network error'}`,
+      signal.aborted
+        ? `triage did not answer ${what} within ${timeoutMs} ms (every step is idempotent: run again)`
+        : `cannot reach triage for ${what}: ${err instanceof Error ? err.message : 'network error'}`,
     );
   }
-  const text = await res.text();
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -193,6 +205,12 @@ export async function uploadSourceMaps(
   triage: { url: string; adminToken: string },
   deps: SourceMapUploadDeps,
 ): Promise<SourceMapUploadResult> {
+  // The admin token travels with every request: only over TLS, or to a loopback host.
+  if (!isSecureEndpoint(triage.url)) {
+    throw new SourceMapUploadError(
+      'the triage URL must be https: (http: only for localhost, 127.0.0.0/8 or [::1])',
+    );
+  }
   const base = `${triage.url.replace(/\/+$/, '')}/admin/releases/${plan.extensionId}/${encodeURIComponent(plan.version)}`;
   const authorization = `Bearer ${triage.adminToken}`;
   const registered = await send(

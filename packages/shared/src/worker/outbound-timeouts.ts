@@ -19,8 +19,11 @@ export const OUTBOUND_TIMEOUT_MS = {
   oauthToken: 10_000,
   /** A Slack incoming webhook. */
   slack: 10_000,
-  /** The release CLI registering a rollout with canary-monitor's admin API. */
-  canaryAdmin: 30_000,
+  /**
+   * The release CLI calling Homeostat's own admin APIs: the rollout registration on
+   * canary-monitor, the release and source-map uploads on triage (a map can be a few MB).
+   */
+  adminApi: 60_000,
 } as const;
 
 export type OutboundService = keyof typeof OUTBOUND_TIMEOUT_MS;

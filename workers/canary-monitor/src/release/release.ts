@@ -1,4 +1,10 @@
-import { compareVersions, type ExtensionConfig, type HomeostatConfig } from '@homeostat/shared';
+import {
+  compareVersions,
+  type ExtensionConfig,
+  type HomeostatConfig,
+  isSecureEndpoint,
+  OUTBOUND_TIMEOUT_MS,
+} from '@homeostat/shared';
 import { z } from 'zod';
 import { CanaryError } from '../canary-error.ts';
 import type { PublishItemResponse } from '../cws/cws.schema.ts';
@@ -35,6 +41,8 @@ export interface ReleaseDeps {
   log(line: string): void;
   /** Waits between polls of an asynchronous upload. */
   sleep(ms: number): Promise<void>;
+  /** Deadline of the registration request; default OUTBOUND_TIMEOUT_MS.adminApi. */
+  registrationTimeoutMs?: number;
 }
 
 export interface ReleaseResult {
@@ -86,6 +94,12 @@ export async function runRelease(input: ReleaseInput, deps: ReleaseDeps): Promis
   if (extension.store === undefined) {
     throw new ReleaseError(
       `extension ${extension.name} has no "store" section (publisherId) in the config`,
+    );
+  }
+  // The admin token travels with the registration: only over TLS, or to a loopback host.
+  if (input.canary !== undefined && !isSecureEndpoint(input.canary.url)) {
+    throw new ReleaseError(
+      'the canary-monitor URL must be https: (http: only for localhost, 127.0.0.0/8 or [::1])',
     );
   }
   const percentage = input.percentage ?? input.config.canary.stages[0] ?? 100;
@@ -172,21 +186,35 @@ export async function runRelease(input: ReleaseInput, deps: ReleaseDeps): Promis
     deps.log('no canary-monitor URL and admin token: the rollout was not registered');
     return result;
   }
-  const res = await deps.fetch(
-    new Request(`${input.canary.url.replace(/\/+$/, '')}/api/rollouts`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${input.canary.adminToken}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({
-        extensionId: extension.id,
-        version: manifestVersion,
-        ...(baseline === null ? {} : { baselineVersion: baseline }),
+  const timeoutMs = deps.registrationTimeoutMs ?? OUTBOUND_TIMEOUT_MS.adminApi;
+  const signal = AbortSignal.timeout(timeoutMs);
+  let res: Response;
+  let text: string;
+  try {
+    res = await deps.fetch(
+      new Request(`${input.canary.url.replace(/\/+$/, '')}/api/rollouts`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${input.canary.adminToken}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          extensionId: extension.id,
+          version: manifestVersion,
+          ...(baseline === null ? {} : { baselineVersion: baseline }),
+        }),
+        signal,
       }),
-    }),
-  );
-  const text = await res.text();
+    );
+    text = await res.text();
+  } catch {
+    // Published, but whether canary-monitor kept the registration is unknown: say so.
+    throw new ReleaseError(
+      `${manifestVersion} is published, but canary-monitor ${
+        signal.aborted ? `did not answer within ${timeoutMs} ms` : 'could not be reached'
+      }: check GET /api/rollouts and register again if it is missing`,
+    );
+  }
   if (!res.ok)
     throw new ReleaseError(
       `canary-monitor refused the registration (HTTP ${res.status}): ${text.slice(0, 300)}`,
