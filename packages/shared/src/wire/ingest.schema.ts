@@ -46,6 +46,8 @@ export const SURFACES = [
   'offscreen',
   'page',
   'unknown',
+  /** An end-to-end test run in CI (`POST /v1/test-failures`, issue 13), not an install. */
+  'test',
 ] as const;
 export const SurfaceSchema = z.enum(SURFACES);
 export type Surface = z.infer<typeof SurfaceSchema>;
