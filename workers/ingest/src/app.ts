@@ -11,6 +11,7 @@ import { benchMetrics, resetBenchMetrics } from './bench-metrics.ts';
 import { handleEvents } from './events.route.ts';
 import { IngestError } from './ingest-error.ts';
 import { authenticate, indexIngestKeys } from './ingest-key.ts';
+import { registerSentryRoutes } from './sentry/sentry.route.ts';
 import { handleSessions } from './sessions.route.ts';
 
 /** Extension pages and service workers send CORS requests from their own origin. */
@@ -62,5 +63,7 @@ export function createIngestApp(config: HomeostatConfig) {
   });
   app.post('/v1/events', (c) => handleEvents(c, authenticate(c, keys)));
   app.post('/v1/sessions', (c) => handleSessions(c, authenticate(c, keys)));
+  // Sentry's SDKs, pointed at ingest by their DSN (issue 13).
+  registerSentryRoutes(app, keys);
   return app;
 }

@@ -22,11 +22,15 @@ export function authenticate(c: Context, keys: KeyIndex): ExtensionConfig {
   const key = c.req.header('x-homeostat-key') ?? c.req.query('key');
   const extension = key === undefined ? undefined : keys.get(key);
   if (extension === undefined) throw new IngestError('unknown_key', 'unknown ingest key');
-  if (extension.allowedOrigins !== undefined) {
-    const id = EXTENSION_ORIGIN.exec(c.req.header('origin') ?? '')?.[1];
-    if (id === undefined || !extension.allowedOrigins.includes(id)) {
-      throw new IngestError('origin_not_allowed', 'origin is not allowed for this ingest key');
-    }
-  }
+  checkAllowedOrigin(c, extension);
   return extension;
+}
+
+/** The extension's optional `Origin` allow-list, for every door that takes its ingest keys. */
+export function checkAllowedOrigin(c: Context, extension: ExtensionConfig): void {
+  if (extension.allowedOrigins === undefined) return;
+  const id = EXTENSION_ORIGIN.exec(c.req.header('origin') ?? '')?.[1];
+  if (id === undefined || !extension.allowedOrigins.includes(id)) {
+    throw new IngestError('origin_not_allowed', 'origin is not allowed for this ingest key');
+  }
 }

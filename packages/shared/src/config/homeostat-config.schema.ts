@@ -146,6 +146,12 @@ export const ExtensionConfigSchema = z.strictObject({
   ingestKeys: z.array(IngestKeySchema).min(1).max(10),
   /** Optional allow-list of extension ids checked against `Origin: chrome-extension://<id>`. */
   allowedOrigins: z.array(ExtensionIdSchema).max(20).optional(),
+  /**
+   * The project id of the extension's Sentry DSN (`https://<ingest key>@<ingest host>/<id>`) for
+   * Sentry's SDKs posting to ingest (issue 13). Set, ingest refuses any other id; unset, the key
+   * alone names the extension and any id does. Digits only: Sentry's SDKs reject other DSNs.
+   */
+  sentryProjectId: z.int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   repo: RepoSlugSchema,
   limits: ExtensionLimitsSchema,
   store: z

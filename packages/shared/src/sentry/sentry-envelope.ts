@@ -52,7 +52,7 @@ export type SentryEnvelopeResult =
   | { ok: true; envelope: SentryEnvelope }
   | { ok: false; problem: SentryEnvelopeProblem };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** JSON of `bytes` as strict UTF-8, or `undefined` when it is not JSON. */
 export function parseSentryJson(bytes: Uint8Array): unknown {
