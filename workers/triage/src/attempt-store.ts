@@ -39,7 +39,8 @@ export type DecisionReason =
   | 'retry_granted'
   | 'stopped'
   | 'untrusted_commenter'
-  | 'day_budget'; // the model budget of the day is spent (issue 10, item 1)
+  | 'day_budget' // the model budget of the day is spent (issue 10, item 1)
+  | 'issue_capped'; // no issue of its own: over the day's cap, in the digest (issue 11, item 2)
 
 export interface AttemptDecision {
   allowed: boolean;

@@ -96,7 +96,9 @@ export async function processFingerprintMessage(
       ? { allowed: false, reason: 'opted_out' as const, detail: decision.detail }
       : sync.outcome === 'resolved'
         ? { allowed: false, reason: 'issue_closed' as const, detail: decision.detail }
-        : decision;
+        : sync.outcome === 'digested'
+          ? { allowed: false, reason: 'issue_capped' as const, detail: decision.detail }
+          : decision;
   if (finalDecision.allowed && deps.fixQueue !== undefined) {
     // "Fed when … the budget allows" (issue 10, item 1): a spent day budget queues no attempt,
     // since a fix that needs the model would only burn the attempt.

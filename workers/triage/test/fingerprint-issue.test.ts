@@ -285,7 +285,8 @@ describe('one GitHub issue per fingerprint (live)', () => {
     await seedFingerprint(env.DB, { extensionId: EXT_A, fingerprint: fp, events: 3 });
     await h.deliver([{ id: messageId(), body: fingerprintMessage(EXT_A, fp) }]);
     const number = h.emulator.issues(REPO_A)[0]?.number ?? 0;
-    // The maintainer's comment arrives as a real issue_comment delivery.
+    // The maintainer's comment arrives as a real issue_comment delivery; GitHub knows the role.
+    h.emulator.setCollaborator(REPO_A, 'Codertocat', 'maintain');
     const sample = inject('webhookExamples').find(
       (e) => e.event === 'issue_comment' && (e.payload as { action?: string }).action === 'created',
     )?.payload as { issue: object; comment: object; repository: object };

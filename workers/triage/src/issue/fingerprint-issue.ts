@@ -8,7 +8,9 @@ import { TriageError } from '../errors.ts';
 import type { GitHubIssue } from '../github/github.schema.ts';
 import type { GitHubGateway, IssueRef } from '../github/github-gateway.ts';
 import type { PolicyDecision } from '../policy.ts';
+import { syncDigest } from './digest-issue.ts';
 import type { FingerprintReport } from './fingerprint-source.ts';
+import { takeIssueSlot, utcDay } from './issue-cap.ts';
 import {
   claimIssue,
   getIssueRow,
@@ -64,7 +66,9 @@ export type IssueOutcome =
   | 'unchanged'
   | 'reopened'
   | 'opted_out'
-  | 'resolved';
+  | 'resolved'
+  /** Over the repository's daily cap on new issues: listed in the day's digest issue. */
+  | 'digested';
 
 export interface IssueSyncResult {
   outcome: IssueOutcome;
@@ -319,7 +323,15 @@ export async function syncFingerprintIssue(
       throw new TriageError('issue_claim_busy', 'the issue is being created by another consumer', {
         retryAfterSeconds: Math.ceil(claim.retryAfterMs / 1000),
       });
-    case 'claimed':
-      return create(deps, input, key, claim.token);
+    case 'claimed': {
+      // A new issue takes one of the repository's slots of the day; past the cap the
+      // fingerprint is listed in the day's digest issue instead (issue 11, item 2).
+      const now = deps.now();
+      const slot = await takeIssueSlot(deps.db, key, input.repo.limits.newIssuesPerDay, now);
+      if (slot === 'issue') return create(deps, input, key, claim.token);
+      await releaseClaim(deps.db, key, claim.token);
+      const digest = await syncDigest(deps, input.repo, utcDay(now));
+      return { outcome: 'digested', issue: digest };
+    }
   }
 }

@@ -6,8 +6,15 @@ export const REPO_A = 'octo-org/notes-extension';
 export const REPO_B = 'octo-org/palette-kit';
 export const API_BASE = 'https://api.github.com';
 
-/** Two extensions in two repositories with different labels and limits (issue 5, item 6). */
-export function testConfig(overrides: { apiBaseUrl?: string } = {}): HomeostatConfig {
+/**
+ * Two extensions in two repositories with different labels and limits (issue 5, item 6). A
+ * file's tests share D1 and one clock day, so the daily cap on new issues is out of their way
+ * (`newIssuesPerDay`); issue-cap.test.ts sets its own.
+ */
+export function testConfig(
+  overrides: { apiBaseUrl?: string; newIssuesPerDay?: number } = {},
+): HomeostatConfig {
+  const limits = { newIssuesPerDay: overrides.newIssuesPerDay ?? 1_000 };
   return parseHomeostatConfig({
     version: 1,
     github: { apiBaseUrl: overrides.apiBaseUrl ?? API_BASE },
@@ -21,6 +28,7 @@ export function testConfig(overrides: { apiBaseUrl?: string } = {}): HomeostatCo
         paths: { include: ['src/**'], exclude: ['src/vendor/**'] },
         maxPrsPerRun: 2,
         maxOpenPrs: 3,
+        limits,
       },
       {
         slug: REPO_B,
@@ -28,6 +36,7 @@ export function testConfig(overrides: { apiBaseUrl?: string } = {}): HomeostatCo
         maxPrsPerRun: 1,
         maxAttempts: 2,
         issueUpdateMinutes: 30,
+        limits,
         sourceRoots: [{ from: '/', to: 'extension/' }],
         paths: { include: ['extension/**'] },
         policy: {

@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import type { HomeostatConfig } from '@homeostat/shared';
 import { createTriageConsumer } from '../../src/triage.consumer.ts';
 import { createClock, type TestClock } from './clock.ts';
 import { API_BASE, REPO_A, REPO_B, testConfig } from './config.ts';
@@ -12,7 +13,7 @@ let harnesses = 0;
  * clock, in live mode (a token is set) or dry-run mode (none).
  */
 export async function triageHarness(
-  options: { mode?: 'live' | 'dry-run'; clock?: TestClock } = {},
+  options: { mode?: 'live' | 'dry-run'; clock?: TestClock; config?: HomeostatConfig } = {},
 ) {
   const clock = options.clock ?? createClock();
   const bed = githubTestbed({ now: clock.now, baseUrl: API_BASE });
@@ -21,7 +22,7 @@ export async function triageHarness(
   harnesses++;
   await bed.emulator.addRepo(REPO_A, { firstIssueNumber: harnesses * 1000 + 1 });
   await bed.emulator.addRepo(REPO_B, { firstIssueNumber: harnesses * 1000 + 1 });
-  const config = testConfig();
+  const config = options.config ?? testConfig();
   const consumer = createTriageConsumer({
     config,
     fetch: bed.clientFetch,
