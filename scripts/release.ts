@@ -9,11 +9,8 @@ import {
   createServiceAccountSource,
   parseServiceAccountKey,
 } from '../workers/canary-monitor/src/cws/cws-auth.ts';
-import {
-  readPackageManifest,
-  ZipManifestError,
-} from '../workers/canary-monitor/src/cws/zip-manifest.ts';
-import { ReleaseError, runRelease } from '../workers/canary-monitor/src/release/release.ts';
+import { readPackageManifest } from '../workers/canary-monitor/src/cws/zip-manifest.ts';
+import { runRelease } from '../workers/canary-monitor/src/release/release.ts';
 import { loadConfigFile } from './lib/config-file.ts';
 import {
   pickExtension,
@@ -217,11 +214,9 @@ async function main(): Promise<number> {
     return 0;
   } catch (err) {
     if (
-      err instanceof ReleaseError ||
       err instanceof CanaryError ||
       err instanceof SharedError ||
-      err instanceof SourceMapUploadError ||
-      err instanceof ZipManifestError
+      err instanceof SourceMapUploadError
     ) {
       console.error(`release: ${err.message}`);
       return 1;

@@ -9,7 +9,7 @@ import { type HomeostatConfig, parseHomeostatConfig } from '@homeostat/shared';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { REPO_ROOT } from '../../scripts/lib/workers.ts';
 import { createRefreshTokenSource } from '../../workers/canary-monitor/src/cws/cws-auth.ts';
-import { ReleaseError, runRelease } from '../../workers/canary-monitor/src/release/release.ts';
+import { runRelease } from '../../workers/canary-monitor/src/release/release.ts';
 import { createStoreEmulator } from '../emulators/chrome-web-store/store-emulator.ts';
 import { extensionZip } from '../emulators/chrome-web-store/zip-writer.ts';
 
@@ -106,7 +106,7 @@ describe('release CLI', () => {
     const s = setup();
     await expect(
       runRelease({ config: s.config, zip: await extensionZip('1.0.0'), auth: s.auth }, s.deps),
-    ).rejects.toThrow(ReleaseError);
+    ).rejects.toMatchObject({ name: 'CanaryError', code: 'release_invalid' });
     expect(s.emulator.mutations()).toEqual([]);
   });
 

@@ -5,7 +5,7 @@ import { parseHomeostatConfig } from '@homeostat/shared';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { SourceMapUploadError, uploadSourceMaps } from '../../scripts/lib/sourcemap-upload.ts';
 import { createRefreshTokenSource } from '../../workers/canary-monitor/src/cws/cws-auth.ts';
-import { ReleaseError, runRelease } from '../../workers/canary-monitor/src/release/release.ts';
+import { runRelease } from '../../workers/canary-monitor/src/release/release.ts';
 import { createStoreEmulator } from '../emulators/chrome-web-store/store-emulator.ts';
 import { extensionZip } from '../emulators/chrome-web-store/zip-writer.ts';
 
@@ -68,7 +68,7 @@ describe('release CLI: rollout registration', () => {
   }) => {
     const { emulator, run } = release('https://canary.local.test');
     const err = await run().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ReleaseError);
+    expect(err).toMatchObject({ name: 'CanaryError', code: 'registration_failed' });
     expect((err as Error).message).toBe(
       `1.1.0 is published, but canary-monitor did not answer within ${DEADLINE_MS} ms: ` +
         'check GET /api/rollouts and register again if it is missing',
@@ -81,7 +81,7 @@ describe('release CLI: rollout registration', () => {
   }) => {
     const { emulator, run } = release('http://canary.example.com');
     const err = await run().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ReleaseError);
+    expect(err).toMatchObject({ name: 'CanaryError', code: 'release_invalid' });
     expect((err as Error).message).toContain('canary-monitor URL must be https:');
     expect(emulator.calls).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { isVersion } from '@homeostat/shared';
 import { z } from 'zod';
+import { CanaryError } from '../canary-error.ts';
 
 /**
  * Reads `manifest.json` from an extension package (a zip) with web APIs only, so the release CLI
@@ -17,10 +18,6 @@ const ManifestSchema = z.object({
   version: z.string().refine(isVersion, 'not a Chrome extension version'),
 });
 export type PackageManifest = z.infer<typeof ManifestSchema>;
-
-export class ZipManifestError extends Error {
-  override readonly name = 'ZipManifestError';
-}
 
 async function inflateRaw(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
@@ -40,13 +37,13 @@ export async function readZipEntry(
       break;
     }
   }
-  if (eocd < 0) throw new ZipManifestError('not a zip file');
+  if (eocd < 0) throw new CanaryError('package_invalid', 'not a zip file');
   const entries = view.getUint16(eocd + 10, true);
   let p = view.getUint32(eocd + 16, true);
   const decoder = new TextDecoder();
   for (let e = 0; e < entries; e++) {
     if (p + 46 > zip.length || view.getUint32(p, true) !== CENTRAL) {
-      throw new ZipManifestError('corrupt zip central directory');
+      throw new CanaryError('package_invalid', 'corrupt zip central directory');
     }
     const method = view.getUint16(p + 10, true);
     const compressedSize = view.getUint32(p + 20, true);
@@ -57,7 +54,7 @@ export async function readZipEntry(
     const entryName = decoder.decode(zip.subarray(p + 46, p + 46 + nameLength));
     if (entryName === name) {
       if (view.getUint32(localOffset, true) !== LOCAL)
-        throw new ZipManifestError('corrupt zip entry');
+        throw new CanaryError('package_invalid', 'corrupt zip entry');
       const start =
         localOffset +
         30 +
@@ -66,24 +63,29 @@ export async function readZipEntry(
       const data = zip.slice(start, start + compressedSize);
       if (method === 0) return data;
       if (method === 8) return inflateRaw(data);
-      throw new ZipManifestError('unsupported zip compression method');
+      throw new CanaryError('package_invalid', 'unsupported zip compression method');
     }
     p += 46 + nameLength + extraLength + commentLength;
   }
   return null;
 }
 
-/** The package's manifest; throws `ZipManifestError` when it is missing or has no valid version. */
+/**
+ * The package's manifest; throws `CanaryError` `package_invalid` when it is missing or has no
+ * valid version.
+ */
 export async function readPackageManifest(zip: Uint8Array<ArrayBuffer>): Promise<PackageManifest> {
   const bytes = await readZipEntry(zip, 'manifest.json');
-  if (bytes === null) throw new ZipManifestError('the package has no manifest.json at its root');
+  if (bytes === null)
+    throw new CanaryError('package_invalid', 'the package has no manifest.json at its root');
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new ZipManifestError('manifest.json is not valid JSON');
+    throw new CanaryError('package_invalid', 'manifest.json is not valid JSON');
   }
   const parsed = ManifestSchema.safeParse(json);
-  if (!parsed.success) throw new ZipManifestError('manifest.json has no valid version');
+  if (!parsed.success)
+    throw new CanaryError('package_invalid', 'manifest.json has no valid version');
   return parsed.data;
 }

@@ -8,6 +8,7 @@ import {
   releaseKey,
   type TriageRpcContract,
 } from '@homeostat/shared';
+import { CanaryError } from '../canary-error.ts';
 import type { FetchFn } from '../cws/cws-auth.ts';
 
 /**
@@ -30,10 +31,6 @@ export interface ReleaseNotifier {
 
 export interface DeliveryReceipt {
   status: 'sent' | 'recorded';
-}
-
-export class NotifierError extends Error {
-  override readonly name = 'NotifierError';
 }
 
 function triageRpc(binding: unknown): TriageRpcContract | null {
@@ -59,7 +56,8 @@ export function createTriageNotifier(
   return {
     async post(input) {
       const extension = config.extensions.find((e) => e.id === input.extensionId);
-      if (extension === undefined) throw new NotifierError('extension not configured');
+      if (extension === undefined)
+        throw new CanaryError('notify_failed', 'extension not configured');
       const call = ReleaseCommentInputSchema.safeParse({
         repo: extension.repo,
         releaseKey: releaseKey(input.extensionId, input.version),
@@ -67,7 +65,8 @@ export function createTriageNotifier(
         body: input.body.slice(0, RELEASE_COMMENT_LIMITS.body),
       });
       if (!call.success) {
-        throw new NotifierError(
+        throw new CanaryError(
+          'notify_failed',
           `the release comment does not fit the triage RPC contract (${call.error.issues
             .map((i) => i.path.join('.'))
             .join(', ')})`,
@@ -76,7 +75,8 @@ export function createTriageNotifier(
       const receipt = ReleaseCommentResultSchema.safeParse(
         await triage.postReleaseComment(call.data),
       );
-      if (!receipt.success) throw new NotifierError('triage answered an unexpected receipt');
+      if (!receipt.success)
+        throw new CanaryError('notify_failed', 'triage answered an unexpected receipt');
       return { status: receipt.data.status };
     },
   };
@@ -97,7 +97,7 @@ export function createSlackNotifier(
       // Refused per delivery rather than at start-up: the outbox records the reason and the
       // other channels keep working while the secret is fixed.
       if (!isSecureEndpoint(webhookUrl)) {
-        throw new NotifierError('SLACK_WEBHOOK_URL must be an https: URL');
+        throw new CanaryError('notify_failed', 'SLACK_WEBHOOK_URL must be an https: URL');
       }
       const signal = AbortSignal.timeout(timeoutMs);
       try {
@@ -111,11 +111,13 @@ export function createSlackNotifier(
         );
         // Drain the body so the connection is released; Slack answers "ok" or an error word.
         await res.arrayBuffer();
-        if (!res.ok) throw new NotifierError(`slack webhook answered HTTP ${res.status}`);
+        if (!res.ok)
+          throw new CanaryError('notify_failed', `slack webhook answered HTTP ${res.status}`);
       } catch (err) {
-        if (err instanceof NotifierError) throw err;
+        if (err instanceof CanaryError) throw err;
         // Never the error's own text: it can quote the URL, which is the secret.
-        throw new NotifierError(
+        throw new CanaryError(
+          'notify_failed',
           signal.aborted
             ? `slack webhook did not answer within ${timeoutMs} ms`
             : 'slack webhook unreachable',

@@ -55,10 +55,6 @@ export interface ReleaseResult {
   dryRun: boolean;
 }
 
-export class ReleaseError extends Error {
-  override readonly name = 'ReleaseError';
-}
-
 const UPLOAD_POLLS = 30;
 const UPLOAD_POLL_MS = 2_000;
 
@@ -66,10 +62,14 @@ function pickExtension(config: HomeostatConfig, wanted: string | undefined): Ext
   if (wanted === undefined) {
     if (config.extensions.length === 1 && config.extensions[0] !== undefined)
       return config.extensions[0];
-    throw new ReleaseError('several extensions are configured: choose one with --extension');
+    throw new CanaryError(
+      'release_invalid',
+      'several extensions are configured: choose one with --extension',
+    );
   }
   const found = config.extensions.find((e) => e.name === wanted || e.id === wanted);
-  if (found === undefined) throw new ReleaseError(`no configured extension is named ${wanted}`);
+  if (found === undefined)
+    throw new CanaryError('release_invalid', `no configured extension is named ${wanted}`);
   return found;
 }
 
@@ -80,9 +80,9 @@ async function waitForUpload(client: CwsClient, deps: ReleaseDeps): Promise<void
     const state = (await client.fetchStatus()).lastAsyncUploadState;
     if (state === 'SUCCEEDED') return;
     if (state === 'FAILED' || state === 'NOT_FOUND')
-      throw new ReleaseError(`the store reports the upload ${state}`);
+      throw new CanaryError('release_blocked', `the store reports the upload ${state}`);
   }
-  throw new ReleaseError('the upload is still in progress; try publishing later');
+  throw new CanaryError('release_blocked', 'the upload is still in progress; try publishing later');
 }
 
 const RegisteredSchema = z.object({
@@ -92,25 +92,28 @@ const RegisteredSchema = z.object({
 export async function runRelease(input: ReleaseInput, deps: ReleaseDeps): Promise<ReleaseResult> {
   const extension = pickExtension(input.config, input.extension);
   if (extension.store === undefined) {
-    throw new ReleaseError(
+    throw new CanaryError(
+      'release_invalid',
       `extension ${extension.name} has no "store" section (publisherId) in the config`,
     );
   }
   // The admin token travels with the registration: only over TLS, or to a loopback host.
   if (input.canary !== undefined && !isSecureEndpoint(input.canary.url)) {
-    throw new ReleaseError(
+    throw new CanaryError(
+      'release_invalid',
       'the canary-monitor URL must be https: (http: only for localhost, 127.0.0.0/8 or [::1])',
     );
   }
   const percentage = input.percentage ?? input.config.canary.stages[0] ?? 100;
   if (!Number.isInteger(percentage) || percentage < 1 || percentage > 100) {
-    throw new ReleaseError('the deploy percentage must be an integer 1-100');
+    throw new CanaryError('release_invalid', 'the deploy percentage must be an integer 1-100');
   }
   let manifestVersion: string;
   try {
     manifestVersion = (await readPackageManifest(input.zip)).version;
   } catch (err) {
-    throw new ReleaseError(
+    throw new CanaryError(
+      'package_invalid',
       `cannot read the package: ${err instanceof Error ? err.message : 'unknown error'}`,
     );
   }
@@ -125,12 +128,16 @@ export async function runRelease(input: ReleaseInput, deps: ReleaseDeps): Promis
   const view = readStoreView(await client.fetchStatus(), manifestVersion);
   const live = view.channels[0]?.crxVersion ?? null;
   if (live !== null && compareVersions(manifestVersion, live) <= 0) {
-    throw new ReleaseError(
+    throw new CanaryError(
+      'release_invalid',
       `version ${manifestVersion} is not above the published ${live}: bump manifest.json`,
     );
   }
   if (view.submitted?.state === 'PENDING_REVIEW') {
-    throw new ReleaseError('a submission is already in review; cancel it in the dashboard or wait');
+    throw new CanaryError(
+      'release_blocked',
+      'a submission is already in review; cancel it in the dashboard or wait',
+    );
   }
   const baseline = view.channels.find((c) => c.deployPercentage === 100)?.crxVersion ?? live;
   deps.log(
@@ -153,9 +160,10 @@ export async function runRelease(input: ReleaseInput, deps: ReleaseDeps): Promis
   const uploaded = await client.upload(input.zip);
   if (uploaded.uploadState === 'IN_PROGRESS') await waitForUpload(client, deps);
   else if (uploaded.uploadState !== 'SUCCEEDED')
-    throw new ReleaseError(`upload ${uploaded.uploadState}`);
+    throw new CanaryError('release_blocked', `upload ${uploaded.uploadState}`);
   if (uploaded.crxVersion !== undefined && uploaded.crxVersion !== manifestVersion) {
-    throw new ReleaseError(
+    throw new CanaryError(
+      'release_blocked',
       `the store read version ${uploaded.crxVersion}, the package says ${manifestVersion}`,
     );
   }
@@ -170,7 +178,8 @@ export async function runRelease(input: ReleaseInput, deps: ReleaseDeps): Promis
     });
   } catch (err) {
     if (err instanceof CanaryError && err.code === 'store_not_eligible') {
-      throw new ReleaseError(
+      throw new CanaryError(
+        'release_blocked',
         'the item has fewer than 10,000 seven-day users, so the store allows no partial rollout: ' +
           'publish with --percentage 100 (canary-monitor then watches it and can roll it back)',
       );
@@ -209,14 +218,16 @@ export async function runRelease(input: ReleaseInput, deps: ReleaseDeps): Promis
     text = await res.text();
   } catch {
     // Published, but whether canary-monitor kept the registration is unknown: say so.
-    throw new ReleaseError(
+    throw new CanaryError(
+      'registration_failed',
       `${manifestVersion} is published, but canary-monitor ${
         signal.aborted ? `did not answer within ${timeoutMs} ms` : 'could not be reached'
       }: check GET /api/rollouts and register again if it is missing`,
     );
   }
   if (!res.ok)
-    throw new ReleaseError(
+    throw new CanaryError(
+      'registration_failed',
       `canary-monitor refused the registration (HTTP ${res.status}): ${text.slice(0, 300)}`,
     );
   let json: unknown;
@@ -227,7 +238,10 @@ export async function runRelease(input: ReleaseInput, deps: ReleaseDeps): Promis
   }
   const registered = RegisteredSchema.safeParse(json);
   if (!registered.success)
-    throw new ReleaseError('canary-monitor answered an unexpected registration');
+    throw new CanaryError(
+      'registration_failed',
+      'canary-monitor answered an unexpected registration',
+    );
   result.rolloutId = registered.data.rollout.id;
   deps.log(`registered rollout #${registered.data.rollout.id} (${registered.data.rollout.mode})`);
   return result;
