@@ -19,15 +19,24 @@ export function createCanaryApp(
   depsFor: (env: Env) => CanaryDeps = (env) => productionDeps(env, config),
 ) {
   const app = createWorkerApp<Env>();
-  app.get('/healthz', (c) =>
-    healthResponse({
+  const admin = adminAuth<{ Bindings: Env }>({ realm: 'homeostat-canary' });
+  // Mode for anyone; which credentials are configured only for the admin token (issue 11,
+  // item 3). A wrong token still gets the public answer: /healthz never fails on auth.
+  app.get('/healthz', async (c) => {
+    let detailed = false;
+    await admin(c, async () => {
+      detailed = true;
+    });
+    const { mode, capabilities } = canaryMode(c.env, config);
+    return healthResponse({
       name: 'canary-monitor',
-      ...canaryMode(c.env, config),
+      mode,
+      capabilities: detailed ? capabilities : {},
       homeostatEnv: parseHomeostatEnv(c.env.HOMEOSTAT_ENV),
       db: c.env.DB,
-    }),
-  );
-  app.use('/api/*', adminAuth({ realm: 'homeostat-canary' }));
+    });
+  });
+  app.use('/api/*', admin);
   app.route('/api', rolloutRoutes(config, depsFor));
   return app;
 }

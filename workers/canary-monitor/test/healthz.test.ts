@@ -4,9 +4,15 @@ import { describe, test } from 'vitest';
 import { createCanaryApp } from '../src/app.ts';
 
 const app = createCanaryApp(bundledConfig());
+const ADMIN = 'admin-token-for-healthz';
 
+/** /healthz as the operator sees it: with the admin token. */
 async function health(bindings: Partial<Env>) {
-  const res = await app.request('/healthz', {}, { ...env, ...bindings });
+  const res = await app.request(
+    '/healthz',
+    { headers: { authorization: `Bearer ${ADMIN}` } },
+    { ...env, ADMIN_TOKEN: ADMIN, ...bindings },
+  );
   return { status: res.status, body: HealthSchema.parse(await res.json()) };
 }
 
@@ -18,9 +24,27 @@ describe('canary-monitor /healthz', () => {
       name: 'canary-monitor',
       mode: 'observe',
       env: 'test',
-      capabilities: { store: false, admin: false },
       database: { ok: true, schemaVersion: 2 },
     });
+  });
+
+  test('anyone learns the mode; which credentials are set only with the admin token', async ({
+    expect,
+  }) => {
+    const secrets = { CWS_SERVICE_ACCOUNT_KEY: '{"type":"service_account"}', ADMIN_TOKEN: ADMIN };
+    for (const authorization of [undefined, 'Bearer wrong']) {
+      const res = await app.request(
+        '/healthz',
+        authorization === undefined ? {} : { headers: { authorization } },
+        { ...env, ...secrets },
+      );
+      expect(res.status).toBe(200);
+      const body = HealthSchema.parse(await res.json());
+      expect(body.mode).toBe('live');
+      expect(body.capabilities).toEqual({});
+    }
+    const { body } = await health(secrets);
+    expect(body.capabilities).toEqual({ store: true, admin: true, slack: false });
   });
 
   test('an OAuth client with a refresh token is live', async ({ expect }) => {

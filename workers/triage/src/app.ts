@@ -1,4 +1,5 @@
 import {
+  adminAuth,
   createWorkerApp,
   type HomeostatConfig,
   healthResponse,
@@ -18,14 +19,23 @@ import { registerGitHubWebhook } from './webhook/github-webhook.route.ts';
  */
 export function createTriageApp(config: HomeostatConfig, deps: RuntimeDeps & ConsoleDeps = {}) {
   const app = createWorkerApp<Env>();
-  app.get('/healthz', (c) =>
-    healthResponse({
+  const admin = adminAuth<{ Bindings: Env }>({ realm: 'homeostat-triage' });
+  // Anyone may ask whether triage is up and in which mode; which credentials it holds is for
+  // the admin token only (issue 11, item 3). A wrong token still gets the public answer.
+  app.get('/healthz', async (c) => {
+    let detailed = false;
+    await admin(c, async () => {
+      detailed = true;
+    });
+    const { mode, capabilities } = triageMode(c.env);
+    return healthResponse({
       name: 'triage',
-      ...triageMode(c.env),
+      mode,
+      capabilities: detailed ? capabilities : {},
       homeostatEnv: parseHomeostatEnv(c.env.HOMEOSTAT_ENV),
       db: c.env.DB,
-    }),
-  );
+    });
+  });
   registerGitHubWebhook(app, config, deps);
   registerAdminRoutes(app);
   // After registerAdminRoutes: its `/admin/*` bearer check must run before these handlers.

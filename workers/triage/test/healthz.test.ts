@@ -4,9 +4,15 @@ import { describe, test } from 'vitest';
 import { createTriageApp } from '../src/app.ts';
 
 const app = createTriageApp(bundledConfig());
+const ADMIN = 'admin-token-for-healthz';
 
+/** /healthz as the operator sees it: with the admin token. */
 async function health(bindings: Partial<Env>) {
-  const res = await app.request('/healthz', {}, { ...env, ...bindings });
+  const res = await app.request(
+    '/healthz',
+    { headers: { authorization: `Bearer ${ADMIN}` } },
+    { ...env, ADMIN_TOKEN: ADMIN, ...bindings },
+  );
   if (res.status !== 200) throw new Error(`/healthz answered ${res.status}`);
   return HealthSchema.parse(await res.json());
 }
@@ -19,9 +25,27 @@ describe('triage /healthz', () => {
       name: 'triage',
       mode: 'dry-run',
       env: 'test',
-      capabilities: { github: false, model: false, webhooks: false, admin: false },
       database: { ok: true, schemaVersion: 2 },
     });
+  });
+
+  test('anyone learns the mode; which credentials are set only with the admin token', async ({
+    expect,
+  }) => {
+    const secrets = { GITHUB_TOKEN: 'github_pat_x', MODEL_API_KEY: 'k', ADMIN_TOKEN: ADMIN };
+    for (const authorization of [undefined, 'Bearer wrong', `Basic ${ADMIN}`]) {
+      const res = await app.request(
+        '/healthz',
+        authorization === undefined ? {} : { headers: { authorization } },
+        { ...env, ...secrets },
+      );
+      expect(res.status).toBe(200);
+      const body = HealthSchema.parse(await res.json());
+      expect(body.mode).toBe('live');
+      expect(body.capabilities).toEqual({});
+    }
+    const h = await health(secrets);
+    expect(h.capabilities).toEqual({ github: true, model: true, webhooks: false, admin: true });
   });
 
   test('a GitHub token switches it to live', async ({ expect }) => {
@@ -37,7 +61,7 @@ describe('triage /healthz', () => {
   });
 
   test('each optional secret turns on only its own capability', async ({ expect }) => {
-    const h = await health({ MODEL_API_KEY: 'k', GITHUB_WEBHOOK_SECRET: 's', ADMIN_TOKEN: 'a' });
+    const h = await health({ MODEL_API_KEY: 'k', GITHUB_WEBHOOK_SECRET: 's' });
     expect(h.mode).toBe('dry-run');
     expect(h.capabilities).toEqual({ github: false, model: true, webhooks: true, admin: true });
   });
