@@ -137,6 +137,12 @@ const ExtensionLimitsSchema = z
     perExtensionPerMinute: z.int().positive().default(3_000),
     /** Distinct installs before a fingerprint is "new": one install cannot trigger model spend. */
     minInstalls: z.int().min(1).default(2),
+    /**
+     * Distinct client networks (/24 or /48 prefixes, hashed) before a fingerprint is "new":
+     * install ids are the client's to choose, its network is not (issue 11, item 2). Set 1 where
+     * every client shares one network, e.g. tests on one machine.
+     */
+    minNetworks: z.int().min(1).default(2),
   })
   .prefault({});
 
