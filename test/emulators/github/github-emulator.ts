@@ -90,6 +90,11 @@ export interface Fault {
    * retries of creates dangerous.
    */
   afterHandling?: boolean;
+  /**
+   * No answer at all (issue 11, item 4): the request stays open until the client's own signal
+   * aborts it, as a hung GitHub would. With `afterHandling`, GitHub acted first.
+   */
+  hang?: boolean;
 }
 
 export interface LoggedRequest {
@@ -1009,6 +1014,13 @@ export class GitHubEmulator {
     if (fault !== undefined) {
       fault.times = (fault.times ?? 1) - 1;
       if (fault.afterHandling === true) await this.#serve(request.method, path, url, body);
+      if (fault.hang === true) {
+        return new Promise<never>((_, reject) => {
+          const signal = request.signal;
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+      }
       const headers = new Headers(fault.headers);
       return withRate(
         Response.json(

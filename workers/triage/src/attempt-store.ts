@@ -288,7 +288,11 @@ export class AttemptStore {
     ]);
   }
 
-  /** Links an attempt to its branch, head SHA and pull request (part 2 fills these in). */
+  /**
+   * Links an attempt to its branch, head SHA and pull request (part 2 fills these in). A PR
+   * state a webhook already recorded as closed or merged is kept: the writer's view is older
+   * than the webhook's (issue 11, item 4).
+   */
   async attachPullRequest(
     attemptId: number,
     pr: {
@@ -300,7 +304,9 @@ export class AttemptStore {
   ): Promise<void> {
     await this.#db
       .prepare(
-        `UPDATE triage_attempts SET branch = ?2, head_sha = ?3, pr_number = ?4, pr_state = ?5
+        `UPDATE triage_attempts SET branch = ?2, head_sha = ?3, pr_number = ?4,
+           pr_state = CASE WHEN pr_state IN ('closed', 'merged') AND pr_number IS ?4
+                           THEN pr_state ELSE ?5 END
          WHERE id = ?1`,
       )
       .bind(attemptId, pr.branch, pr.headSha, pr.prNumber, pr.prState)

@@ -55,7 +55,11 @@ export interface PullRequestStage {
         prUrl: string | null;
         githubCalls: number;
       }
-    | { ok: false; reason: 'human_pushed' | 'closed_by_human' | 'cap_reached'; githubCalls: number }
+    | {
+        ok: false;
+        reason: 'human_pushed' | 'closed_by_human' | 'cap_reached' | 'superseded';
+        githubCalls: number;
+      }
   >;
 }
 

@@ -38,6 +38,7 @@ export type FixStopReason =
   | 'human_pushed'
   | 'closed_by_human'
   | 'cap_reached'
+  | 'superseded' // a newer attempt or PR decision took over while the PR was being written
   | 'critical_class'
   | 'issue_missing';
 

@@ -1,3 +1,4 @@
+import { OUTBOUND_TIMEOUT_MS } from '@homeostat/shared';
 import { Octokit } from '@octokit/core';
 import { z } from 'zod';
 import { TriageError } from '../errors.ts';
@@ -23,6 +24,12 @@ export interface GitHubClientOptions {
    * retried later instead of holding a Worker for minutes.
    */
   maxInlineWaitMs?: number;
+  /**
+   * Deadline of one try (issue 11, item 4); default OUTBOUND_TIMEOUT_MS.github. A try that
+   * times out is a network failure whose outcome is unknown: retried when idempotent, else
+   * surfaced as retryable `github_unavailable`.
+   */
+  timeoutMs?: number;
   userAgent?: string;
 }
 
@@ -49,6 +56,14 @@ const OctokitErrorSchema = z.object({
     })
     .optional(),
 });
+
+/** A failed try: GitHub's answer, or status 0 for none (a network failure or a timeout). */
+interface Failure {
+  status: number;
+  headers: Record<string, unknown>;
+  data: unknown;
+  timedOut?: boolean;
+}
 
 const SECONDARY_DEFAULT_WAIT_MS = 60_000; // "wait for at least one minute" (GitHub REST docs)
 const SERVER_ERROR_BASE_MS = 1_000;
@@ -91,6 +106,7 @@ export class GitHubClient {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxAttempts: number;
   readonly #maxInlineWaitMs: number;
+  readonly #timeoutMs: number;
   #rateLimit: RateLimitSnapshot | undefined;
 
   constructor(options: GitHubClientOptions) {
@@ -98,6 +114,7 @@ export class GitHubClient {
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#maxInlineWaitMs = options.maxInlineWaitMs ?? 10_000;
+    this.#timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS.github;
     this.#graphqlUrl = graphqlUrl(options.baseUrl);
     const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
     this.#octokit = new Octokit({
@@ -122,7 +139,9 @@ export class GitHubClient {
   async send(request: GitHubRequest): Promise<GitHubResponse> {
     for (let attempt = 1; ; attempt++) {
       await this.#waitForPrimaryWindow();
-      let failure: { status: number; headers: Record<string, unknown>; data: unknown };
+      let failure: Failure;
+      // A fresh deadline per try; Octokit hands it to fetch, so it covers the body as well.
+      const signal = AbortSignal.timeout(this.#timeoutMs);
       try {
         // An absolute URL is used as is by Octokit (@octokit/endpoint prefixes only relative
         // ones with the base URL): that is how GraphQL reaches GHES's `/api/graphql`.
@@ -130,6 +149,7 @@ export class GitHubClient {
         const res = await this.#octokit.request(`${request.method} ${target}`, {
           ...(request.query ?? {}),
           ...(request.body === undefined ? {} : { data: request.body }),
+          request: { signal },
         });
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) {
@@ -139,7 +159,10 @@ export class GitHubClient {
         return { status: res.status, headers, data: res.data };
       } catch (err) {
         const parsed = OctokitErrorSchema.safeParse(err);
-        if (!parsed.success) {
+        if (signal.aborted) {
+          // Octokit reports an abort as a 500 (or rethrows it): it is no answer at all.
+          failure = { status: 0, headers: {}, data: undefined, timedOut: true };
+        } else if (!parsed.success) {
           // Not an HTTP answer at all: the outcome is unknown, like a network failure.
           failure = { status: 0, headers: {}, data: undefined };
         } else {
@@ -184,7 +207,7 @@ export class GitHubClient {
   }
 
   #classify(
-    failure: { status: number; headers: Record<string, unknown>; data: unknown },
+    failure: Failure,
     attempt: number,
     request: GitHubRequest,
   ): { kind: 'retry'; waitMs: number } | { kind: 'fail'; error: TriageError } {
@@ -229,7 +252,9 @@ export class GitHubClient {
         error: new TriageError('github_unavailable', 'GitHub is unavailable', {
           retryAfterSeconds: Math.ceil(waitMs / 1000),
           upstreamStatus: status,
-          internal: `${request.method} ${request.path}: ${status} after ${attempt} attempt(s)`,
+          internal: `${request.method} ${request.path}: ${
+            failure.timedOut === true ? `no answer within ${this.#timeoutMs} ms` : status
+          } after ${attempt} attempt(s)`,
         }),
       };
     }

@@ -10,6 +10,11 @@ import { type IssueKey, repoKey } from '../../issue/issue-store.ts';
  *
  * The PR slot is claimed atomically, with both caps inside the INSERT (like the attempt store's
  * gate): two consumers cannot both take the last of `maxOpenPrs` or `maxPrsPerRun`.
+ *
+ * A writer's steps after it began its attempt are compare-and-set on a `WriteLease` (issue 11,
+ * item 4): each lands only while the row still names the writer's attempt, no hands-off, and the
+ * PR state the writer last saw. A GitHub answer that comes back after a newer decision (a newer
+ * attempt began, the PR was closed or merged, a human took the branch) changes nothing.
  */
 
 export type FixPrMode = 'live' | 'dry-run';
@@ -48,6 +53,13 @@ const CountsSchema = z.object({
 export type ClaimResult =
   | { claimed: true }
   | { claimed: false; cap: 'maxOpenPrs' | 'maxPrsPerRun'; count: number; limit: number };
+
+/** What a writer saw when it began its attempt: its later writes need the row to still say so. */
+export interface WriteLease {
+  attempt: number;
+  attemptId: number | null;
+  prState: FixPrState;
+}
 
 /** True when the row holds a PR slot: a PR open, or about to be opened. */
 export function holdsSlot(row: FixPrRow | null): boolean {
@@ -158,13 +170,65 @@ export class FixPullRequestStore {
       .run();
   }
 
-  /** The attempt now being written (its triage_attempts row, for CI matching). */
+  /** A lease step: applied only while the row matches `lease`; false when it no longer does. */
+  async #leased(
+    key: IssueKey,
+    mode: FixPrMode,
+    lease: WriteLease,
+    set: string,
+    ...values: unknown[]
+  ): Promise<boolean> {
+    const g = 6 + values.length; // the lease's parameters follow the step's own (?6 onwards)
+    const res = await this.#db
+      .prepare(
+        `UPDATE fix_pull_requests SET ${set}, updated_at = ?5
+         WHERE repo = ?1 AND extension_id = ?2 AND fingerprint = ?3 AND mode = ?4
+           AND attempt_n = ?${g} AND attempt_id IS ?${g + 1} AND hands_off IS NULL
+           AND pr_state = ?${g + 2}`,
+      )
+      .bind(
+        ...this.#where(key, mode),
+        this.#now(),
+        ...values,
+        lease.attempt,
+        lease.attemptId,
+        lease.prState,
+      )
+      .run();
+    return res.meta.changes === 1;
+  }
+
+  /** Whether the row still matches `lease`: asked right before a GitHub write no record guards. */
+  async holds(key: IssueKey, mode: FixPrMode, lease: WriteLease): Promise<boolean> {
+    const row = await this.#db
+      .prepare(
+        `SELECT 1 AS ok FROM fix_pull_requests
+         WHERE repo = ?1 AND extension_id = ?2 AND fingerprint = ?3 AND mode = ?4
+           AND attempt_n = ?5 AND attempt_id IS ?6 AND hands_off IS NULL AND pr_state = ?7`,
+      )
+      .bind(...this.#where(key, mode), lease.attempt, lease.attemptId, lease.prState)
+      .first();
+    return row !== null;
+  }
+
+  /**
+   * The attempt now being written (its triage_attempts row, for CI matching). Never moves the
+   * row back to an older attempt: a writer that began late finds a newer one there and stops.
+   */
   async beginAttempt(
     key: IssueKey,
     mode: FixPrMode,
     a: { attempt: number; attemptId: number | null },
-  ): Promise<void> {
-    await this.#update(key, mode, 'attempt_n = ?6, attempt_id = ?7', a.attempt, a.attemptId);
+  ): Promise<boolean> {
+    const res = await this.#db
+      .prepare(
+        `UPDATE fix_pull_requests SET attempt_n = ?6, attempt_id = ?7, updated_at = ?5
+         WHERE repo = ?1 AND extension_id = ?2 AND fingerprint = ?3 AND mode = ?4
+           AND hands_off IS NULL AND (attempt_n IS NULL OR attempt_n <= ?6)`,
+      )
+      .bind(...this.#where(key, mode), this.#now(), a.attempt, a.attemptId)
+      .run();
+    return res.meta.changes === 1;
   }
 
   /** Written before the branch moves to the commit: that is what makes the head recognisable. */
@@ -172,10 +236,12 @@ export class FixPullRequestStore {
     key: IssueKey,
     mode: FixPrMode,
     c: { attempt: number; baseSha: string; treeSha: string; commitSha: string },
-  ): Promise<void> {
-    await this.#update(
+    lease: WriteLease,
+  ): Promise<boolean> {
+    return this.#leased(
       key,
       mode,
+      lease,
       'commit_sha = ?6, tree_sha = ?7, commit_attempt = ?8, base_sha = ?9',
       c.commitSha,
       c.treeSha,
@@ -184,18 +250,25 @@ export class FixPullRequestStore {
     );
   }
 
-  async recordHead(key: IssueKey, mode: FixPrMode, headSha: string): Promise<void> {
-    await this.#update(key, mode, 'head_sha = ?6', headSha);
+  async recordHead(
+    key: IssueKey,
+    mode: FixPrMode,
+    headSha: string,
+    lease: WriteLease,
+  ): Promise<boolean> {
+    return this.#leased(key, mode, lease, 'head_sha = ?6', headSha);
   }
 
   async recordPull(
     key: IssueKey,
     mode: FixPrMode,
     pr: { number: number | null; key: string | null; url: string | null },
-  ): Promise<void> {
-    await this.#update(
+    lease: WriteLease,
+  ): Promise<boolean> {
+    return this.#leased(
       key,
       mode,
+      lease,
       `pr_number = ?6, pr_key = ?7, pr_url = ?8, pr_state = 'open'`,
       pr.number,
       pr.key,
@@ -203,8 +276,13 @@ export class FixPullRequestStore {
     );
   }
 
-  async recordWritten(key: IssueKey, mode: FixPrMode, attempt: number): Promise<void> {
-    await this.#update(key, mode, 'written_attempt = ?6', attempt);
+  async recordWritten(
+    key: IssueKey,
+    mode: FixPrMode,
+    attempt: number,
+    lease: WriteLease,
+  ): Promise<boolean> {
+    return this.#leased(key, mode, lease, 'written_attempt = ?6', attempt);
   }
 
   /** Renovate's rule: after this, Homeostat never writes to the branch or PR again. */

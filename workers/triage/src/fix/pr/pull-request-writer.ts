@@ -4,7 +4,7 @@ import type { IssueRef } from '../../github/github-gateway.ts';
 import { type IssueKey, repoKey } from '../../issue/issue-store.ts';
 import type { Candidate } from '../fix.types.ts';
 import { fixBranchName } from './fix-branch.ts';
-import { type FixPrRow, FixPullRequestStore, holdsSlot } from './fix-pr-store.ts';
+import { type FixPrRow, FixPullRequestStore, holdsSlot, type WriteLease } from './fix-pr-store.ts';
 import type { PullInfo } from './git-data.schema.ts';
 import type { GitDataGateway, PullRef, WriteKey } from './git-data-gateway.ts';
 import { PENDING_BASE_TREE, PENDING_COMMIT_SHA, type TreeEntryInput } from './git-data-request.ts';
@@ -38,6 +38,10 @@ import {
  *   is reused, and a tree equal to the recorded one is recognised instead of committed again.
  * - Dry-run (no token): the same steps are recorded in the outbox as the exact requests, with
  *   blob ids computed locally as git computes them and placeholders for what only GitHub knows.
+ * - A late answer never lands after a newer decision (issue 11, item 4): each step's record is a
+ *   compare-and-set on the attempt and PR state this writer began with (fix-pr-store.ts
+ *   `WriteLease`). When a newer attempt began, or the PR was closed or merged while GitHub was
+ *   still answering, the writer stops with `superseded` and records nothing more.
  */
 
 export interface PullRequestWriterDeps {
@@ -91,7 +95,9 @@ export type FixPullRequestOutcome =
       cap: 'maxOpenPrs' | 'maxPrsPerRun';
       count: number;
       limit: number;
-    });
+    })
+  /** A newer decision took the record while this attempt was being written: it stopped. */
+  | (Common & { outcome: 'superseded' });
 
 /** Stable outbox keys: one per step of one attempt, so a redelivery records nothing twice. */
 function stepKey(input: FixPullRequestInput, step: string): string {
@@ -194,12 +200,23 @@ export async function writeFixPullRequest(
       internal: `${slug} ${input.key.fingerprint}: open PR ${openPull?.number} without a row`,
     });
   }
+  const superseded = (): FixPullRequestOutcome => ({
+    outcome: 'superseded',
+    branch,
+    githubCalls: calls(),
+  });
   if (row.attempt_n !== input.attempt || row.attempt_id !== input.attemptId) {
-    await store.beginAttempt(input.key, mode, {
+    const began = await store.beginAttempt(input.key, mode, {
       attempt: input.attempt,
       attemptId: input.attemptId,
     });
+    if (!began) return superseded();
   }
+  const lease: WriteLease = {
+    attempt: input.attempt,
+    attemptId: input.attemptId,
+    prState: row.pr_state,
+  };
 
   // --- The commit -----------------------------------------------------------------------------
   const content: FixPullRequestContent = {
@@ -257,15 +274,19 @@ export async function writeFixPullRequest(
       );
       commitSha = mode === 'live' ? made : outboxCommitRef(input);
     }
-    await store.recordCommit(input.key, mode, {
-      attempt: input.attempt,
-      baseSha: input.baseSha,
-      treeSha,
-      commitSha,
-    });
+    const recorded = await store.recordCommit(
+      input.key,
+      mode,
+      { attempt: input.attempt, baseSha: input.baseSha, treeSha, commitSha },
+      lease,
+    );
+    if (!recorded) return superseded();
   }
 
   // --- The branch -----------------------------------------------------------------------------
+  // The commit may be an earlier delivery's (no record written above): check the lease before
+  // the branch moves.
+  if (!(await store.holds(input.key, mode, lease))) return superseded();
   const refWrite: WriteKey = {
     key: stepKey(input, 'ref'),
     dependsOn: commitKey,
@@ -293,7 +314,7 @@ export async function writeFixPullRequest(
   } else {
     await git.forceBranch(slug, branch, PENDING_COMMIT_SHA, refWrite);
   }
-  await store.recordHead(input.key, mode, commitSha);
+  if (!(await store.recordHead(input.key, mode, commitSha, lease))) return superseded();
 
   // --- The pull request -----------------------------------------------------------------------
   if (mode === 'live') content.headSha = commitSha;
@@ -301,20 +322,30 @@ export async function writeFixPullRequest(
   const body = renderFixPullRequestBody(content);
   const written =
     mode === 'live'
-      ? await livePull(git, input, branch, openPull, title, body)
+      ? await livePull(git, input, branch, openPull, title, body, () =>
+          store.holds(input.key, mode, lease),
+        )
       : await dryRunPull(git, input, row, title, body, refWrite.key);
+  if (written === null) return superseded();
   const pull = written.pr;
   const prUrl = written.prUrl;
-  await store.recordPull(input.key, mode, {
-    number: pull.kind === 'github' ? pull.number : null,
-    key: pull.kind === 'pending' ? pull.key : null,
-    url: prUrl,
-  });
+  const pulled = await store.recordPull(
+    input.key,
+    mode,
+    {
+      number: pull.kind === 'github' ? pull.number : null,
+      key: pull.kind === 'pending' ? pull.key : null,
+      url: prUrl,
+    },
+    lease,
+  );
+  if (!pulled) return superseded();
+  lease.prState = 'open';
   await git.addLabels(slug, pull, input.labels, {
     key: stepKey(input, 'labels'),
     purpose: 'fix_add_labels',
   });
-  await store.recordWritten(input.key, mode, input.attempt);
+  if (!(await store.recordWritten(input.key, mode, input.attempt, lease))) return superseded();
   return {
     outcome: written.created ? 'created' : 'updated',
     mode,
@@ -340,7 +371,8 @@ async function livePull(
   found: PullInfo | null,
   title: string,
   body: string,
-): Promise<WrittenPull> {
+  holds: () => Promise<boolean>,
+): Promise<WrittenPull | null> {
   const slug = input.repo.slug;
   let open = found;
   if (open === null) {
@@ -351,7 +383,9 @@ async function livePull(
     );
     if (made !== 'exists')
       return { pr: made.ref, prUrl: made.info?.htmlUrl ?? null, created: true };
-    // Opened by a delivery whose answer was lost: adopt it (Renovate's stateless dedupe).
+    // Opened by a delivery whose answer was lost: adopt it (Renovate's stateless dedupe), unless
+    // the PR is a newer attempt's by now (this answer came late): null, write nothing over it.
+    if (!(await holds())) return null;
     open = (await git.findPulls(slug, branch)).find((p) => p.state === 'open') ?? null;
     if (open === null) {
       throw new TriageError('github_rejected', 'GitHub refused the pull request', {
