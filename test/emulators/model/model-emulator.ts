@@ -81,6 +81,11 @@ export type ModelStep =
     }
   /** Never answers; ends only when the client aborts the request. */
   | { kind: 'hang' }
+  /**
+   * Answers 200 and the first bytes of a completion, then stalls: the body ends only when the
+   * client aborts (a deadline that stops at the headers never fires; issue 11, item 4).
+   */
+  | { kind: 'stall_body' }
   /** 200 with a body that is not JSON. */
   | { kind: 'malformed_json' }
   /** The connection fails: the handler throws, as fetch does on a reset. */
@@ -102,6 +107,9 @@ export const step = {
   },
   hang(): ModelStep {
     return { kind: 'hang' };
+  },
+  stallBody(): ModelStep {
+    return { kind: 'stall_body' };
   },
   malformedJson(): ModelStep {
     return { kind: 'malformed_json' };
@@ -258,6 +266,22 @@ export class ModelEmulator {
         );
       case 'network_error':
         throw new TypeError('Network connection lost.');
+      case 'stall_body': {
+        const signal = request.signal;
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(
+              new TextEncoder().encode('{"id":"chatcmpl-stalled","object":"chat.completion",'),
+            );
+            const fail = () => controller.error(signal.reason);
+            if (signal.aborted) fail();
+            else signal.addEventListener('abort', fail, { once: true });
+          },
+        });
+        return respond(
+          new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }),
+        );
+      }
       case 'hang':
         return await new Promise<Response>((_, reject) => {
           const signal = request.signal;
