@@ -11,7 +11,7 @@ describe('scrubText: each rule, as it appears in extension errors', () => {
     ['IPv4', 'connect ECONNREFUSED 203.0.113.42:443', 'connect ECONNREFUSED [ip]:443'],
     ['IPv4 in a URL', 'GET http://10.0.0.5/x failed', 'GET http://[ip]/x failed'],
     ['IPv6 full', 'from 2001:0db8:85a3:0000:0000:8a2e:0370:7334', 'from [ip]'],
-    ['IPv6 compressed', 'from 2001:db8::8a2e:370:7334 and ::1', 'from [ip] and [ip]'],
+    ['IPv6 compressed', 'from 2001:db8::8a2e:370:7334 and fe80::1', 'from [ip] and [ip]'],
     ['IPv6 bracketed with port', 'http://[2001:db8::1]:8080/', 'http://[[ip]]:8080/'],
     ['IPv6 v4-mapped', 'peer ::ffff:192.0.2.128 reset', 'peer [ip] reset'],
     ['IPv6 link-local with zone', 'via fe80::1ff:fe23:4567:890a%eth0', 'via [ip]'],
@@ -114,6 +114,42 @@ describe('scrubText: each rule, as it appears in extension errors', () => {
     ['MAC with dashes', 'device 3C-52-82-4F-11-A0 lost', 'device [mac] lost'],
     ['IMEI', 'IMEI 490154203237518 blocked', 'IMEI [imei] blocked'],
     ['IMEI dashed', 'IMEI 49-015420-323751-8', 'IMEI [imei]'],
+    // Issue 11.
+    ['email, accented local part', 'for josé.garcía@correo.es.', 'for [email].'],
+    ['email, Greek local part and domain', '<ανδρέας@παράδειγμα.ελ>', '<[email]>'],
+    ['E.164', 'To +14155552671 failed', 'To [phone] failed'],
+    ['+1 with area code in parens', 'dial +1 (212) 555-0142', 'dial [phone]'],
+    ['+44 with trunk (0)', 'tel +44 (0)20 7946 0958', 'tel [phone]'],
+    ['+33 in pairs', '"+33 6 12 34 56 78"', '"[phone]"'],
+    ['tel: URI', 'tel:+4915123456789', 'tel:[phone]'],
+    ['URL-encoded +', '?to=%2B61412345678&x=1', '?to=[phone]&x=1'],
+    ['NANP with dots', 'at 415.555.2671.', 'at [phone].'],
+    ['NANP with dashes and 1', 'call 1-800-555-0199', 'call [phone]'],
+    ['national, spaced', 'Rückruf 030 12345678', 'Rückruf [phone]'],
+    ['French pairs', 'Tél : 06 12 34 56 78', 'Tél : [phone]'],
+    ['announced by a word', 'phone number 612 345 678', 'phone number [phone]'],
+    ['phone before a key: value cuts it', 'phone: +1 212 555 0142', 'phone: [phone]'],
+    ['Cisco MAC', 'lease a4b1.c2d3.e4f5 expired', 'lease [mac] expired'],
+    ['Bearer after an arrow', '-> Bearer cafebabe-0d15-4c1a', '-> Bearer [token]'],
+    ['Bearer with a colon', 'Bearer: 5f2b9c0e7d1a', 'Bearer: [token]'],
+    ['Bearer, letters only', 'Bearer abcdefabcdef', 'Bearer [token]'],
+    [
+      'cookie beside its name in JSON',
+      '{"name":"PHPSESSID","value":"9f8e7d6c"}',
+      '{"name":"PHPSESSID","value":"[Filtered]"}',
+    ],
+    [
+      'header pair in JSON',
+      '[["Authorization","Token 7f3a5c"]]',
+      '[["Authorization","[Filtered]"]]',
+    ],
+    ['passphrase', '{"passphrase":"correct horse"}', '{"passphrase":"[Filtered]"}'],
+    ['one-time code', 'otp: 482913 expired', 'otp: [Filtered] expired'],
+    ['PIN', 'PIN: 2468 rejected', 'PIN: [Filtered] rejected'],
+    ['US street address', 'to 1600 Amphitheatre Parkway, CA', 'to [address], CA'],
+    ['German street address', 'an Hauptstraße 5, Berlin', 'an [address], Berlin'],
+    ['French street address', 'au 12 rue de la Paix, Paris', 'au [address], Paris'],
+    ['version chain from an unlabelled IP', 'from 10.0.0.1 to 10.0.0.2', 'from [ip] to [ip]'],
   ])('%s', ([, input, expected], { expect }) => {
     expect(scrubText(input)).toBe(expected);
   });
@@ -166,6 +202,31 @@ describe('scrubText leaves look-alikes alone', () => {
     ],
     ['hex colours', 'color: #ff00aa; background: #0f172a'],
     ['localhost port', 'POST http://localhost:8787/v1/events 429'],
+    // Issue 11.
+    ['IPv4 loopback', 'GET http://127.0.0.1:8787/v1/events'],
+    ['IPv6 loopback, bracketed', 'http://[::1]:5173/'],
+    ['IPv6 loopback with a port, as Node prints it', 'connect ECONNREFUSED ::1:3000'],
+    ['unspecified addresses', 'listening on 0.0.0.0:8080 and [::]:8080'],
+    ['previousVersion', 'previousVersion=1.4.1.9'],
+    ['updated from one version to another', 'Updated from 2.10.0.1 to 2.10.0.2'],
+    ['upgraded with an arrow', 'Upgraded 3.4.1.2 -> 3.4.2.0'],
+    ['V8 version', 'V8 13.1.201.8'],
+    ['DOM cookie API', "Failed to execute 'get' on 'CookieStore': Invalid name"],
+    ['document.cookie', 'document.cookie: access denied'],
+    ['fetch credentials option', 'credentials: "include"'],
+    ['key that only contains a secret word', 'tokenizer: bert-base'],
+    ['author', 'author: acme'],
+    ['Bearer in prose', 'WWW-Authenticate: Bearer realm="api"'],
+    ['Basic in prose', 'basic usage: see docs'],
+    ['timestamp with +', 'ts=+1732212345678'],
+    ['ISO time zone', '2024-01-05T08:30:12+01:00'],
+    ['hex dump', '00 01 02 03 04 05 06 07 08 09'],
+    ['zero-padded id with dashes', 'order 0123-4567-8901'],
+    ['date and time', '05/01/2024 10:30:00'],
+    ['Chrome version', 'Chrome 120.0.6099.109'],
+    ['hex word triple', 'chunk dead.beef not found'],
+    ['accented retina asset', 'icône@2x.png'],
+    ['street word without a name', 'Track 12 Road Trip.mp3'],
   ])('%s', ([, input], { expect }) => {
     expect(scrubText(input)).toBe(input);
   });
@@ -206,7 +267,7 @@ describe('scrubText is idempotent and keeps its tokens', () => {
     expect,
   }) => {
     // `1/Users` is no path start, `]/Users` is: only a second pass sees the user name.
-    expect(scrubText('peer ::1/Users/jane/x')).toBe('peer [ip]/Users/[user]/x');
+    expect(scrubText('peer fe80::1/Users/jane/x')).toBe('peer [ip]/Users/[user]/x');
   });
 
   test('twice = once on 3,000 seeded random splices of rule fragments', ({ expect }) => {
@@ -274,6 +335,21 @@ describe('scrubText is idempotent and keeps its tokens', () => {
       'ya29.',
       '490154203237518',
       '00:1A:2B:3C:4D:5E',
+      '+1 ',
+      '(212) ',
+      '555-0142',
+      '0412 345 678',
+      ' 06 12 34 56 78',
+      'tel:',
+      'phone ',
+      'josé@',
+      'é',
+      '0011.2233.4455',
+      '"name":"PHPSESSID","value":"',
+      '12 Main Street',
+      'Hauptstraße 5',
+      ' -> ',
+      '127.0.0.1',
     ];
     let seed = 7;
     const random = () => {
@@ -322,6 +398,23 @@ describe('scrubText stays linear on 32 KiB of hostile text', () => {
     '-----BEGIN PRIVATE KEY ',
     'DE89 ',
     'version 1.',
+    // issue 11's rules
+    '+1 ',
+    '0 1',
+    '(1',
+    '%2B1',
+    'tel:+1',
+    'phone 1 ',
+    'é@é.',
+    'é.',
+    '"name":"token","value":"',
+    '["token","',
+    '1 Aaa ',
+    'Aaastraße ',
+    '12 rue de ',
+    'Bearer: ',
+    '0011.',
+    'version 1.2.3.4 to ',
   ])('%j', (unit, { expect }) => {
     const text = fill(unit);
     const start = performance.now();
@@ -360,6 +453,28 @@ describe('scrubValue', () => {
     'refresh_token',
     'AWS_SECRET_ACCESS_KEY',
     'user_ssn',
+    // issue 11: one-word compounds, cookie names, passphrases, one-time codes, PINs, phones
+    'accesstoken',
+    'csrftoken',
+    'PHPSESSID',
+    'JSESSIONID',
+    '__Secure-1PSID',
+    'oauth',
+    'passphrase',
+    'walletPassphrase',
+    'otp',
+    'otpCode',
+    'OTPCode',
+    'one_time_code',
+    'verificationCode',
+    'pin',
+    'userPIN',
+    'pin_code',
+    'cvv',
+    'phone_number',
+    'tel',
+    'address',
+    'addressLine1',
   ])('key %s → [Filtered], whatever the value', (key, { expect }) => {
     expect(scrubValue({ [key]: 'v4lue', other: 'kept' })).toEqual({
       [key]: '[Filtered]',
@@ -368,12 +483,34 @@ describe('scrubValue', () => {
     expect(scrubValue({ [key]: { nested: 1 } })).toEqual({ [key]: '[Filtered]' });
   });
 
-  test.for(['className', 'monkey', 'authuser', 'category', 'keyboard'])(
-    'key %s is not sensitive',
-    (key, { expect }) => {
-      expect(scrubValue({ [key]: 'x' })).toEqual({ [key]: 'x' });
-    },
-  );
+  test.for([
+    'className',
+    'monkey',
+    'authuser',
+    'category',
+    'keyboard',
+    // issue 11: words, not substrings
+    'tokenizer',
+    'author',
+    'authorName',
+    'oauthFlow',
+    'authBot',
+    'tokenbot',
+    'max_tokens',
+    'tokenCount',
+    'sessionDuration',
+    'passwordStrength',
+    'cookieConsent',
+    'spinner',
+    'pinned',
+    'compass',
+    'otpLength',
+    'phoneType',
+    'telemetry',
+    'hotel',
+  ])('key %s is not sensitive', (key, { expect }) => {
+    expect(scrubValue({ [key]: 'x' })).toEqual({ [key]: 'x' });
+  });
 
   test('strings are scrubbed, other scalars kept, keys scrubbed too', ({ expect }) => {
     expect(
@@ -390,6 +527,54 @@ describe('scrubValue', () => {
       count: 3,
       '[email]': 'owner',
       missing: undefined,
+    });
+  });
+
+  test('booleans and null under a sensitive key tell nothing and are kept', ({ expect }) => {
+    expect(scrubValue({ auth: true, token: null, pin: false })).toEqual({
+      auth: true,
+      token: null,
+      pin: false,
+    });
+  });
+
+  test('a value beside a sensitive name in {name, value} or [name, value] is filtered', ({
+    expect,
+  }) => {
+    expect(
+      scrubValue({
+        jar: [{ name: 'PHPSESSID', value: 'abc', domain: '.x.io' }],
+        headers: [
+          ['Authorization', 'Token abc'],
+          ['Accept', '*/*'],
+        ],
+        field: { key: 'otp', value: 123456 },
+        plain: { name: 'theme', value: 'dark' },
+      }),
+    ).toEqual({
+      jar: [{ name: 'PHPSESSID', value: '[Filtered]', domain: '.x.io' }],
+      headers: [
+        ['Authorization', '[Filtered]'],
+        ['Accept', '*/*'],
+      ],
+      field: { key: 'otp', value: '[Filtered]' },
+      plain: { name: 'theme', value: 'dark' },
+    });
+  });
+
+  test('card numbers held as JSON numbers are scrubbed; other numbers kept', ({ expect }) => {
+    expect(
+      scrubValue({ cc: 4111111111111111, ts: 1_732_212_345_678, id: 4111111111111112, n: 3 }),
+    ).toEqual({ cc: '[creditcard]', ts: 1_732_212_345_678, id: 4111111111111112, n: 3 });
+  });
+
+  test('a four-part version under a version key is no IP; one under another key is', ({
+    expect,
+  }) => {
+    expect(scrubValue({ version: '1.4.2.7', app_ver: '2.0.0.1', host: '10.0.0.5' })).toEqual({
+      version: '1.4.2.7',
+      app_ver: '2.0.0.1',
+      host: '[ip]',
     });
   });
 
@@ -462,6 +647,7 @@ describe('scrubEvent', () => {
         data: { status: 401, authorization: 'Bearer abc', url: 'https://u:p@x.io/' },
       },
       { timestamp: 1_732_212_345_100, category: 'ui.click' },
+      { timestamp: 1_732_212_345_200, category: 'sms:+14155552671 jane@x.io' },
     ],
     tags: { session: 'abc', plan: 'pro', client: '10.0.0.7' },
     context: { user: { email: 'jane@x.io', id: 7 }, cookie: 'sid=1' },
@@ -494,6 +680,8 @@ describe('scrubEvent', () => {
           data: { status: 401, authorization: '[Filtered]', url: 'https://[Filtered]@x.io/' },
         },
         { timestamp: 1_732_212_345_100, category: 'ui.click' },
+        // Scrubbed, then kept to [\w.-] (issue 11).
+        { timestamp: 1_732_212_345_200, category: 'sms__phone___email_' },
       ],
       tags: { session: '[Filtered]', plan: 'pro', client: '[ip]' },
       context: { user: { email: '[email]', id: 7 }, cookie: '[Filtered]' },

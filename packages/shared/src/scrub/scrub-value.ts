@@ -1,21 +1,45 @@
 import type { IngestEvent } from '../wire/ingest.schema.ts';
-import { FILTERED, SENSITIVE_KEY, scrubText } from './scrub-text.ts';
+import { FILTERED, scrubText } from './scrub-text.ts';
+import { isSensitiveKey } from './sensitive-key.ts';
 
-/** Keys go through `scrubText` too (an email used as a map key is still an email). */
+/**
+ * Keys go through `scrubText` too (an email used as a map key is still an email). A value is
+ * filtered under a key that names a secret, and under `value` when a sibling `name`, `key` or
+ * `header` names one: cookies and headers are held as `{name, value}` (issue 11). Booleans and
+ * null tell nothing. A four-part version under a version key is no IPv4 address.
+ */
 function entries<T, R>(
   record: Record<string, T>,
   scrub: (value: T) => R,
-): Record<string, R | string> {
+): Record<string, R | T | string> {
+  const named = ['name', 'key', 'header'].some((n) => {
+    const name = record[n];
+    return typeof name === 'string' && isSensitiveKey(name);
+  });
   return Object.fromEntries(
     Object.entries(record).map(([k, v]) => [
       scrubText(k),
-      SENSITIVE_KEY.test(k) ? FILTERED : scrub(v),
+      typeof v === 'boolean' || v == null
+        ? v
+        : isSensitiveKey(k) || (named && /^val(?:ue)?s?$/i.test(k))
+          ? FILTERED
+          : typeof v === 'string' &&
+              /version|(?:^|[^a-z])(?:ver|build|release|rev)(?![a-z])/i.test(k) &&
+              /^\d{1,5}(?:\.\d{1,5}){3}$/.test(v)
+            ? v
+            : scrub(v),
     ]),
   );
 }
 
 function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (typeof value === 'string') return scrubText(value);
+  // A card number sent as a JSON number is still one (issue 11); only long integers can be.
+  if (typeof value === 'number' && Number.isInteger(value) && value > 1e11) {
+    const text = String(value);
+    const scrubbed = scrubText(text);
+    return scrubbed === text ? value : scrubbed;
+  }
   if (!value || typeof value !== 'object') return value;
   // Objects and arrays are copied down to depth 7 (the value passed in is depth 0); deeper ones
   // become `[Filtered]`, so a runaway structure costs bounded work and output.
@@ -26,7 +50,10 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   seen.add(value);
   const next = (v: unknown) => walk(v, depth + 1, seen);
   try {
-    return Array.isArray(value) ? value.map(next) : entries(value as Record<string, unknown>, next);
+    if (!Array.isArray(value)) return entries(value as Record<string, unknown>, next);
+    // `[name, value]`, as Headers and URLSearchParams entries hold a header or cookie.
+    const pair = value.length === 2 && typeof value[0] === 'string' && isSensitiveKey(value[0]);
+    return value.map((v, i) => (pair && i ? FILTERED : next(v)));
   } catch {
     // A throwing getter or proxy in an SDK caller's object must not break error reporting.
     return FILTERED;
@@ -34,11 +61,13 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
 }
 
 /**
- * A scrubbed deep copy. Under a key that names a secret (Sentry's defaults: password, secret,
- * token, auth, cookie, session, csrf, api_key, private_key, credentials, card numbers, ssn… as
- * case-insensitive substrings) the whole value becomes `[Filtered]`, whatever its type; every
- * other string, keys included, goes through `scrubText`; numbers, booleans, null and undefined
- * are kept. The input is never mutated.
+ * A scrubbed deep copy. Under a key that names a secret (`isSensitiveKey`: password, secret,
+ * token, auth, cookie, session, csrf, api key, private key, credentials, card numbers, ssn,
+ * passphrase, one-time codes, PINs, phone, address… matched by words) the whole value becomes
+ * `[Filtered]` unless it is a boolean or null; so does the value beside a sensitive `name` in
+ * `{name, value}` and `[name, value]`. Every other string, keys included, goes through
+ * `scrubText`, and so do long integers (card numbers); other numbers, booleans, null and
+ * undefined are kept. The input is never mutated.
  */
 export function scrubValue(value: unknown): unknown {
   return walk(value, 0, new WeakSet());
@@ -46,10 +75,11 @@ export function scrubValue(value: unknown): unknown {
 
 /**
  * The ingest event with every free-text field scrubbed: error type, message and stack,
- * breadcrumb messages and data, tags, context and the user's report. Unlike Sentry's defaults
- * (Relay convert.rs `DATASCRUBBER_IGNORE`), messages and stack paths are scrubbed too, since
- * extensions put URLs with tokens and users' home paths in both. Ids, timestamps, the surface and
- * breadcrumb categories are left as they are.
+ * breadcrumb categories, messages and data, tags, context and the user's report. Unlike Sentry's
+ * defaults (Relay convert.rs `DATASCRUBBER_IGNORE`), messages and stack paths are scrubbed too,
+ * since extensions put URLs with tokens and users' home paths in both. A category is also kept
+ * to `[\w.-]` (issue 11: it was stored unscrubbed and is printed in issue bodies). Ids,
+ * timestamps and the surface are left as they are.
  */
 export function scrubEvent(event: IngestEvent): IngestEvent {
   const { error, breadcrumbs, tags, context, userReport } = event;
@@ -61,7 +91,7 @@ export function scrubEvent(event: IngestEvent): IngestEvent {
   if (error.stack) out.error.stack = scrubText(error.stack);
   if (breadcrumbs) {
     out.breadcrumbs = breadcrumbs.map((crumb) => {
-      const copy = { ...crumb };
+      const copy = { ...crumb, category: scrubText(crumb.category).replace(/[^\w.-]/g, '_') };
       if (crumb.message) copy.message = scrubText(crumb.message);
       if (crumb.data) copy.data = record(crumb.data);
       return copy;
