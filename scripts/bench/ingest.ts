@@ -33,7 +33,8 @@ import {
  * `npm run bench` (issues 3 and 14): the ingest Worker under a realistic mix against an empty
  * Worker on the same runtime, measured in the same run; its storage and messaging per event from
  * the Worker's own counters and the database; the Cloudflare cost per million events at list
- * prices; and issue 14's targets, each PASS or MISS. A script that prints figures, not a test.
+ * prices; the same again at 10× the fingerprints and installs; and issue 14's targets, each
+ * PASS or MISS. A script that prints figures, not a test.
  *
  * `--short` (or BENCH_SHORT=1): 5-second runs, for CI and quick checks; figures are noisier (a
  * run spans fewer flushes, so per-event D1 figures come out higher).
@@ -46,6 +47,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const FLUSH_INTERVAL_SECONDS = 2;
 const SCALES: Scale[] = [
   { name: '1× (50 fp, 500 inst)', fingerprints: 50, installs: 500 },
+  { name: '10× (500 fp, 5k inst)', fingerprints: 500, installs: 5_000 },
 ];
 
 interface Db {
