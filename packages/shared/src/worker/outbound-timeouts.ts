@@ -20,6 +20,12 @@ export const OUTBOUND_TIMEOUT_MS = {
   /** A Slack incoming webhook. */
   slack: 10_000,
   /**
+   * canary-monitor's RPC to triage for a release comment: triage's own GitHub calls (15 s a try,
+   * a few tries) sit inside it. The RPC cannot be cancelled, only stopped waiting for; triage
+   * dedupes a retried comment by content, so giving up and retrying later is safe.
+   */
+  triageRpc: 90_000,
+  /**
    * The release CLI calling Homeostat's own admin APIs: the rollout registration on
    * canary-monitor, the release and source-map uploads on triage (a map can be a few MB).
    */

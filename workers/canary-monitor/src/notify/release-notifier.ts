@@ -50,9 +50,11 @@ function triageRpc(binding: unknown): TriageRpcContract | null {
 export function createTriageNotifier(
   binding: unknown,
   config: HomeostatConfig,
+  options: { timeoutMs?: number } = {},
 ): ReleaseNotifier | null {
   const triage = triageRpc(binding);
   if (triage === null) return null;
+  const timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS.triageRpc;
   return {
     async post(input) {
       const extension = config.extensions.find((e) => e.id === input.extensionId);
@@ -73,13 +75,37 @@ export function createTriageNotifier(
         );
       }
       const receipt = ReleaseCommentResultSchema.safeParse(
-        await triage.postReleaseComment(call.data),
+        await withDeadline(triage.postReleaseComment(call.data), timeoutMs),
       );
       if (!receipt.success)
         throw new CanaryError('notify_failed', 'triage answered an unexpected receipt');
       return { status: receipt.data.status };
     },
   };
+}
+
+/**
+ * Stops waiting for an RPC answer after `ms` (issue 11, item 4): a service-binding call cannot be
+ * aborted, so a late answer is dropped here and the outbox retries the delivery later (triage
+ * dedupes the comment by content, and the outbox writes an outcome only under its own claim).
+ */
+function withDeadline<T>(answer: PromiseLike<T>, ms: number): Promise<T> {
+  const signal = AbortSignal.timeout(ms);
+  return new Promise<T>((resolve, reject) => {
+    const late = () =>
+      reject(new CanaryError('notify_failed', `triage did not answer within ${ms} ms`));
+    signal.addEventListener('abort', late, { once: true });
+    Promise.resolve(answer).then(
+      (value) => {
+        signal.removeEventListener('abort', late);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', late);
+        reject(err);
+      },
+    );
+  });
 }
 
 /**

@@ -1,9 +1,10 @@
+import { parseHomeostatConfig } from '@homeostat/shared';
 import { describe, test } from 'vitest';
 import { createStoreEmulator } from '../../../../test/emulators/chrome-web-store/store-emulator.ts';
 import { CanaryError } from '../../src/canary-error.ts';
 import { createRefreshTokenSource } from '../../src/cws/cws-auth.ts';
 import { createCwsClient } from '../../src/cws/cws-client.ts';
-import { createSlackNotifier } from '../../src/notify/release-notifier.ts';
+import { createSlackNotifier, createTriageNotifier } from '../../src/notify/release-notifier.ts';
 import { ensureDeployPercentage } from '../../src/rollout/store-actions.ts';
 
 /**
@@ -149,5 +150,38 @@ describe('the Slack webhook has a deadline and needs https:', () => {
       expect((result as Error).message).toBe('SLACK_WEBHOOK_URL must be an https: URL');
       expect(seen).toEqual([]);
     }
+  });
+});
+
+describe('the triage RPC has a deadline', () => {
+  test('a triage that never answers fails the delivery (retried by the outbox)', async ({
+    expect,
+  }) => {
+    const config = parseHomeostatConfig({
+      version: 1,
+      extensions: [
+        {
+          id: ITEM,
+          name: 'demo-extension',
+          ingestKeys: ['hs_pub_demo_local_key_0001'],
+          repo: 'homeostat-demo/demo-extension',
+        },
+      ],
+      repositories: [{ slug: 'homeostat-demo/demo-extension' }],
+    });
+    const calls: unknown[] = [];
+    const binding = {
+      postReleaseComment: (input: unknown) => {
+        calls.push(input);
+        return new Promise<never>(() => {});
+      },
+    };
+    const notifier = createTriageNotifier(binding, config, { timeoutMs: DEADLINE_MS });
+    const err = await notifier
+      ?.post({ extensionId: ITEM, version: '1.1.0', title: 't', body: 'b' })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'CanaryError', code: 'notify_failed', retryable: true });
+    expect((err as Error).message).toBe(`triage did not answer within ${DEADLINE_MS} ms`);
+    expect(calls).toHaveLength(1);
   });
 });
