@@ -27,6 +27,22 @@ const FIELDS: [string, (c: HomeostatConfigInput, url: string) => void][] = [
         },
       }),
   ],
+  [
+    'sources.sentry[0].baseUrl',
+    (c, url) =>
+      Object.assign(c, {
+        sources: {
+          sentry: [
+            {
+              org: 'acme',
+              project: 'x',
+              baseUrl: url,
+              extension: 'abcdefghijklmnopabcdefghijklmnop',
+            },
+          ],
+        },
+      }),
+  ],
 ];
 
 function configWith(set: (c: HomeostatConfigInput, url: string) => void, url: string) {

@@ -285,7 +285,7 @@ export const SentrySourceSchema = z.strictObject({
   org: SentrySlugSchema,
   project: SentrySlugSchema,
   /** sentry.io, a regional host such as https://de.sentry.io, or a self-hosted Sentry. */
-  baseUrl: z.url({ protocol: /^https?$/ }).default('https://sentry.io'),
+  baseUrl: EndpointUrlSchema.default('https://sentry.io'),
   tokenSecret: SecretNameSchema.default('SENTRY_AUTH_TOKEN'),
   /** The configured extension (its id) whose problems these are. */
   extension: ExtensionIdSchema,
