@@ -66,9 +66,7 @@ describe('GitHub client deadlines', () => {
     );
   });
 
-  test('a create GitHub applied but never answered is not sent again blind', async ({
-    expect,
-  }) => {
+  test('a create GitHub applied but never answered is not sent again blind', async ({ expect }) => {
     const { client, emulator } = await setup();
     emulator.injectFault({
       method: 'POST',
