@@ -91,15 +91,21 @@ const EXTENSION_URL = /^(?:chrome|moz|safari-web|ms-browser)-extension:\/\/[^/]*
 /**
  * Where in the extension the event happened. A `surface` tag says it outright (set it with
  * `scope.setTag('surface', 'offscreen')` where the guess below cannot tell). Otherwise the page
- * or worker URL that sentry-javascript reports (`request.url`, from `location.href`) decides: a
- * web page's URL is a content script's host page; an extension URL is the service worker when
- * it is a script, and an extension page otherwise, named by the usual file names, since the
- * server does not have the manifest that Homeostat's SDK reads.
+ * URL that sentry-javascript reports (`request.url`, from `document.location.href`) decides: a
+ * web page's URL is a content script's host page; an extension URL is an extension page, named
+ * by the usual file names, since the server does not have the manifest that Homeostat's SDK
+ * reads (a script URL, as other SDKs report a worker's, is the service worker). No URL at all
+ * means no document: when `inWorker` (the browser SDK, or frames in the extension's code), the
+ * extension's service worker.
  */
-export function sentrySurface(tag: string | undefined, url: string | undefined): Surface {
+export function sentrySurface(
+  tag: string | undefined,
+  url: string | undefined,
+  inWorker = false,
+): Surface {
   const tagged = SurfaceSchema.safeParse(tag);
   if (tagged.success) return tagged.data;
-  if (url === undefined || url === '') return 'unknown';
+  if (url === undefined || url === '') return inWorker ? 'background' : 'unknown';
   const path = EXTENSION_URL.exec(url)?.[1];
   if (path === undefined) return /^(?:https?|file):/i.test(url) ? 'content' : 'unknown';
   const name = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
@@ -248,7 +254,14 @@ export async function fromSentryEvent(
   const rawTags = Array.isArray(sentry.tags) ? Object.fromEntries(sentry.tags) : sentry.tags;
   const surfaceTag = rawTags?.surface;
   const url = sentry.request?.url;
-  const surface = sentrySurface(typeof surfaceTag === 'string' ? surfaceTag : undefined, url);
+  const inWorker =
+    (sentry.sdk?.name ?? '').startsWith('sentry.javascript.browser') ||
+    /^\s+at .*(?:chrome|moz|safari-web|ms-browser)-extension:\/\//m.test(error.stack ?? '');
+  const surface = sentrySurface(
+    typeof surfaceTag === 'string' ? surfaceTag : undefined,
+    url,
+    inWorker,
+  );
   const version = extensionVersionOfRelease(sentry.release);
 
   const own: Record<string, string> = {};

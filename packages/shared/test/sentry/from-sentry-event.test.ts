@@ -276,4 +276,17 @@ describe('release and surface', () => {
   ])('tag %s, url %s → %s', ([tag, url, surface], { expect }) => {
     expect(sentrySurface(tag, url)).toBe(surface);
   });
+
+  test('no page URL from the browser SDK: the service worker, which has no document', async ({
+    expect,
+  }) => {
+    expect(sentrySurface(undefined, '', true)).toBe('background');
+    const event = (sdk: string) =>
+      fromSentryEvent(
+        { message: 'x', sdk: { name: sdk, version: '11.12.0' }, request: { url: '' } },
+        OPTIONS,
+      );
+    expect(converted(await event('sentry.javascript.browser')).event.surface).toBe('background');
+    expect(converted(await event('sentry.python')).event.surface).toBe('unknown');
+  });
 });
