@@ -670,3 +670,32 @@ CREATE TABLE IF NOT EXISTS triage_digests (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (repo, day)
 );
+
+-- ============================================================================================
+-- issue 13, item 2: the Sentry importer (workers/triage/src/import/). One row per configured
+-- Sentry source ('<origin>|<org>|<project>', lowercased): where its pass through the unresolved
+-- issues stands (the Link cursor of the page to read next; NULL starts a new pass), until when it
+-- must wait (Sentry's rate limit, a failing API, ingest's limits), and a lease so that two cron
+-- ticks never page the same source at once. Per issue, the `lastSeen` whose latest event was
+-- imported: an issue Sentry has seen nothing new for is not fetched again.
+-- ============================================================================================
+CREATE TABLE IF NOT EXISTS import_sentry_sources (
+  source_key TEXT PRIMARY KEY,
+  cursor TEXT,
+  pass_started_at INTEGER,
+  resume_after INTEGER NOT NULL DEFAULT 0,   -- epoch ms
+  lease_until INTEGER NOT NULL DEFAULT 0,    -- epoch ms
+  last_run_at INTEGER,
+  last_outcome TEXT,                         -- ImportOutcome (sentry-import.cron.ts)
+  imported INTEGER NOT NULL DEFAULT 0,       -- events ingest accepted, all time
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS import_sentry_issues (
+  source_key TEXT NOT NULL,
+  issue_id TEXT NOT NULL,
+  last_seen TEXT NOT NULL,                   -- the issue's lastSeen when its event was imported
+  event_id TEXT NOT NULL,
+  imported_at INTEGER NOT NULL,
+  PRIMARY KEY (source_key, issue_id)
+);

@@ -13,6 +13,7 @@ import { IngestError } from './ingest-error.ts';
 import { authenticate, indexIngestKeys } from './ingest-key.ts';
 import { registerSentryRoutes } from './sentry/sentry.route.ts';
 import { handleSessions } from './sessions.route.ts';
+import { handleTestFailures } from './test-failures/test-failures.route.ts';
 
 /** Extension pages and service workers send CORS requests from their own origin. */
 const EXTENSION_ORIGIN =
@@ -63,6 +64,7 @@ export function createIngestApp(config: HomeostatConfig) {
   });
   app.post('/v1/events', (c) => handleEvents(c, authenticate(c, keys)));
   app.post('/v1/sessions', (c) => handleSessions(c, authenticate(c, keys)));
+  app.post('/v1/test-failures', (c) => handleTestFailures(c, authenticate(c, keys)));
   // Sentry's SDKs, pointed at ingest by their DSN (issue 13).
   registerSentryRoutes(app, keys);
   return app;

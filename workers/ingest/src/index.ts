@@ -11,6 +11,8 @@ export class FingerprintDO extends withBenchEnv(FingerprintObject) {}
 export class RateLimiter extends withBenchEnv(RateLimiterObject) {}
 export class ReleaseHealthDO extends withBenchEnv(ReleaseHealthObject) {}
 
+export { IngestRpc } from './ingest-rpc.ts';
+
 // Validated at module scope: an invalid homeostat.config.json stops the Worker from starting.
 const app = createIngestApp(bundledConfig());
 

@@ -3,6 +3,8 @@ import { createTriageApp } from './app.ts';
 import { createFixConsumer } from './fix/fix.consumer.ts';
 import { createFixRuntime } from './fix/fix-runtime.ts';
 import { sweepFixes } from './fix/fix-sweep.cron.ts';
+import { importSentryIssues } from './import/sentry-import.cron.ts';
+import { sentryImportRuntime } from './import/sentry-import-runtime.ts';
 import { createTriageConsumer } from './triage.consumer.ts';
 
 export { TriageRpc } from './triage-rpc.ts';
@@ -23,11 +25,22 @@ export default {
     batch.queue === env.FIX_QUEUE_NAME || batch.queue === env.FIX_DEAD_LETTER_QUEUE
       ? fixConsumer(batch, env)
       : triageConsumer(batch, env, ctx),
+  // One tick, two jobs: neither one's failure keeps the other from running (issue 13, item 2).
   scheduled: async (controller, env) => {
-    await sweepFixes(
-      { db: env.DB, config, triageQueue: env.TRIAGE_QUEUE, fixQueue: env.FIX_QUEUE, now: Date.now },
-      controller.scheduledTime,
-      controller.cron,
-    );
+    const jobs = await Promise.allSettled([
+      sweepFixes(
+        {
+          db: env.DB,
+          config,
+          triageQueue: env.TRIAGE_QUEUE,
+          fixQueue: env.FIX_QUEUE,
+          now: Date.now,
+        },
+        controller.scheduledTime,
+        controller.cron,
+      ),
+      importSentryIssues(sentryImportRuntime(env, config)),
+    ]);
+    for (const job of jobs) if (job.status === 'rejected') throw job.reason;
   },
 } satisfies ExportedHandler<Env>;

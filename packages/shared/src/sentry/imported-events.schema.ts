@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ExtensionIdSchema } from '../config/homeostat-config.schema.ts';
 import {
-  type EventStatusSchema,
+  EventStatusSchema,
   ExtensionVersionSchema,
   INGEST_LIMITS,
   IngestEventSchema,
@@ -31,18 +31,26 @@ export type ImportBatch = z.input<typeof ImportBatchSchema>;
 /**
  * `ok`: one result per event, in order (`rate_limited` ones may be sent again after
  * `retryAfterSeconds`). `unknown_extension` and `invalid_request` are final for this batch;
- * `unavailable`: nothing was acknowledged, send the batch again later.
+ * `unavailable`: nothing was acknowledged, send the batch again later. Validated by the caller,
+ * as any answer crossing a boundary is.
  */
-export type ImportBatchResult =
-  | {
-      status: 'ok';
-      results: {
-        eventId: string;
-        status: z.infer<typeof EventStatusSchema>;
-        fingerprint: string | null;
-      }[];
-      retryAfterSeconds: number;
-    }
-  | { status: 'unknown_extension' }
-  | { status: 'invalid_request'; issues: { path: string; code: string }[] }
-  | { status: 'unavailable'; retryAfterSeconds: number };
+export const ImportBatchResultSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('ok'),
+    results: z.array(
+      z.object({
+        eventId: z.string(),
+        status: EventStatusSchema,
+        fingerprint: z.string().nullable(),
+      }),
+    ),
+    retryAfterSeconds: z.number().min(0),
+  }),
+  z.object({ status: z.literal('unknown_extension') }),
+  z.object({
+    status: z.literal('invalid_request'),
+    issues: z.array(z.object({ path: z.string(), code: z.string() })),
+  }),
+  z.object({ status: z.literal('unavailable'), retryAfterSeconds: z.number().min(0) }),
+]);
+export type ImportBatchResult = z.infer<typeof ImportBatchResultSchema>;
