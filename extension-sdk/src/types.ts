@@ -18,7 +18,9 @@ export type Surface =
   | 'devtools'
   | 'offscreen'
   | 'page'
-  | 'unknown';
+  | 'unknown'
+  /** A failed end-to-end test reported from CI (`POST /v1/test-failures`); never set by the SDK. */
+  | 'test';
 
 export interface Breadcrumb {
   timestamp: number;
