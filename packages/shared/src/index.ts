@@ -10,6 +10,7 @@ export * from './queue-message.schema.ts';
 export * from './playwright/playwright-failures.ts';
 export * from './playwright/playwright-report.schema.ts';
 export * from './read-model/index.ts';
+export * from './rpc/ingest-rpc.contract.ts';
 export * from './rpc/triage-rpc.contract.ts';
 export * from './scrub/index.ts';
 export * from './sentry/from-sentry-event.ts';

@@ -10,7 +10,8 @@ import type { RecordInput } from './fingerprint.do.ts';
 import { IngestError } from './ingest-error.ts';
 import { flushIntervalMs } from './ingest-settings.ts';
 import { hashInstall } from './install-hash.ts';
-import type { InstallAdmission } from './rate-limiter.do.ts';
+import { takeInstallBurst } from './install-limit.ts';
+import { networkPrefix } from './network-prefix.ts';
 
 interface Grouped {
   input: RecordInput;
@@ -45,45 +46,45 @@ export interface IngestOutcome {
 
 /**
  * The one event pipeline every ingest door feeds (`/v1/events`, Sentry envelopes, test-failure
- * reports): per batch, one call to the install's RateLimiter, a leased share of the extension's
- * budget, then one Fingerprint call per distinct fingerprint — so at most two Durable Object calls
- * per event, and fewer for batches. Events are scrubbed before anything else sees them; any
- * client-sent fingerprint is ignored and recomputed. Throws `IngestError` (`rate_limited` when
- * nothing was admitted, `unavailable` when a Durable Object could not be reached).
+ * reports): per batch, the install's burst limit from the Rate Limiting binding (no Durable Object
+ * call, install-limit.ts), a leased share of the extension's budget (one call per lease, not per
+ * request), then one Fingerprint call per distinct fingerprint — so about one Durable Object call
+ * per event, and fewer for batches (issue 14, item 1). Events are scrubbed before anything else
+ * sees them; any client-sent fingerprint is ignored and recomputed. Throws `IngestError`
+ * (`rate_limited` when nothing was admitted, `unavailable` when a limiter or Durable Object could
+ * not be reached).
  */
 export async function ingestEvents(env: Env, batch: IngestBatch): Promise<IngestOutcome> {
   const { extension } = batch;
   const now = Date.now();
   const installHash = await hashInstall(extension.id, batch.installId);
 
-  // Aligned with the events: the limiter looks only at the sessions of events it admits.
-  const sessionIds = batch.events.map((e) => e.sessionId ?? null);
-  let install: InstallAdmission;
+  let burst: { granted: number; retryAfterSeconds: number };
   let budget: { granted: number; retryAfterSeconds: number };
   try {
-    install = await env.RATE_LIMITER.getByName(`install:${installHash}`).admitInstall({
+    burst = await takeInstallBurst(env.INSTALL_LIMITER, {
       kind: 'events',
+      installHash,
       count: batch.events.length,
       perMinute: extension.limits.perInstallPerMinute,
-      sessionIds,
       now,
     });
     budget =
-      install.granted === 0
-        ? { granted: 0, retryAfterSeconds: install.retryAfterSeconds }
-        : await takeExtensionBudget(env.RATE_LIMITER, extension, install.granted, now);
+      burst.granted === 0
+        ? { granted: 0, retryAfterSeconds: burst.retryAfterSeconds }
+        : await takeExtensionBudget(env.RATE_LIMITER, extension, burst.granted, now);
   } catch {
     throw new IngestError('unavailable', 'rate limiter unavailable, retry later', {
       retryAfterSeconds: 5,
     });
   }
-  const admitted = Math.min(install.granted, budget.granted);
-  const retryAfterSeconds = Math.max(install.retryAfterSeconds, budget.retryAfterSeconds);
+  const admitted = Math.min(burst.granted, budget.granted);
+  const retryAfterSeconds = Math.max(burst.retryAfterSeconds, budget.retryAfterSeconds);
   if (admitted === 0) {
     throw new IngestError('rate_limited', 'rate limit exceeded', { retryAfterSeconds });
   }
 
-  const firstErrors = new Set(install.firstErrorSessions);
+  const network = networkPrefix(batch.clientAddress);
   const groups = new Map<string, Grouped>();
   const fingerprints: (string | null)[] = batch.events.map(() => null);
   for (const [index, raw] of batch.events.slice(0, admitted).entries()) {
@@ -106,9 +107,10 @@ export async function ingestEvents(env: Env, batch: IngestBatch): Promise<Ingest
           title: fp.title,
           culprit: fp.culprit,
           installHash,
-          newInstall: install.newInstall,
+          network,
           version: batch.version,
           minInstalls: extension.limits.minInstalls,
+          minNetworks: extension.limits.minNetworks,
           flushIntervalMs: flushIntervalMs(env),
           now,
           events: [],
@@ -116,14 +118,11 @@ export async function ingestEvents(env: Env, batch: IngestBatch): Promise<Ingest
       };
       groups.set(fp.fingerprint, group);
     }
-    // A session's first error counts once, on the first event that carries it.
-    const first = event.sessionId !== undefined && firstErrors.delete(event.sessionId);
     group.indexes.push(index);
     group.input.events.push({
       eventId: event.eventId,
       surface: event.surface,
       occurredAt: event.timestamp,
-      firstErrorInSession: first,
       sessionId: event.sessionId ?? null,
       event: JSON.stringify({ ...event, fingerprint: fp.fingerprint }),
     });

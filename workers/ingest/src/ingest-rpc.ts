@@ -6,13 +6,15 @@ import {
   type HomeostatConfig,
   type ImportBatchResult,
   ImportBatchSchema,
+  type ResolutionChangedResult,
 } from '@homeostat/shared';
 import { IngestError } from './ingest-error.ts';
 import { ingestEvents } from './ingest-pipeline.ts';
+import { resolutionChanged } from './resolution-sync.ts';
 
 /**
  * Ingest's RPC surface for the other Workers (a service binding with `entrypoint = "IngestRpc"`),
- * used by triage's Sentry importer (issue 13, item 2).
+ * used by triage's Sentry importer (issue 13, item 2) and its resolution push (issue 14, item 3).
  * A service binding rather than an HTTP
  * route: it is reachable only from Workers of the same account that declare it, so ingest — the
  * one Worker exposed to the internet, holding no secrets (architecture.md) — needs no shared
@@ -24,6 +26,10 @@ export class IngestRpc extends WorkerEntrypoint<Env> {
     return ingestImported(this.env, bundledConfig(), batch);
   }
 
+  /** Triage changed a fingerprint's resolution in D1 (resolution-sync.ts). */
+  async resolutionChanged(input: unknown): Promise<ResolutionChangedResult> {
+    return resolutionChanged(this.env, input);
+  }
 }
 
 /**

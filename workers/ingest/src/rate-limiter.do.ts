@@ -2,33 +2,16 @@ import { DurableObject } from 'cloudflare:workers';
 import { type BucketRule, type BucketState, perMinute, takeTokens } from './token-bucket.ts';
 
 /**
- * RateLimiter Durable Object. Invariants:
- * - One instance per install (`install:<sha256(extension id, install id)>`; the raw install id
- *   never becomes a name or leaves the Worker) and one per extension (`extension:<id>`).
- * - An install instance owns that install's event and session buckets and remembers which of its
- *   sessions were already counted (for release health), so the Worker makes one call per request.
- * - An extension instance owns the per-extension bucket and the daily quota. It hands out leases
- *   of many tokens at once, so its load grows with Worker isolates, not with events.
+ * RateLimiter Durable Object: one per extension (`extension:<id>`). Invariants:
+ * - It owns the extension's per-minute bucket and daily quota and hands out leases of many tokens
+ *   at once (extension-lease.ts), so its load grows with Worker isolates, not with events.
+ * - Per-install burst limits are not here any more: they are the Rate Limiting binding's, asked
+ *   without a Durable Object call (install-limit.ts, issue 14 item 1). Objects named
+ *   `install:<hash>` by earlier versions are never called again and delete themselves when idle.
  * - Idle instances delete themselves after 30 days (alarm), so storage does not grow with churn.
  */
 
 const IDLE_DELETE_MS = 30 * 24 * 3_600_000;
-/** An install counts as new for its first day: its sessions are new-install sessions. */
-const NEW_INSTALL_MS = 24 * 3_600_000;
-/** Session ids are remembered this long: a session reported later than this counts again. */
-const SESSION_MEMORY_MS = 2 * 24 * 3_600_000;
-
-export interface InstallAdmission {
-  /** How many of the request's items may go through (the first ones). */
-  granted: number;
-  retryAfterSeconds: number;
-  /** True during the install's first day: its sessions are new-install sessions. */
-  newInstall: boolean;
-  /** Of the session ids given, those not counted before (sessions endpoint) … */
-  newSessions: string[];
-  /** … or those whose first error this is (events endpoint), for error-affected sessions. */
-  firstErrorSessions: string[];
-}
 
 export interface ExtensionLease {
   granted: number;
@@ -49,68 +32,9 @@ export class RateLimiter extends DurableObject<Env> {
       this.sql.exec(`
         CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS sessions (
-          session_id TEXT PRIMARY KEY, seen_at INTEGER NOT NULL, errored INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS days (day TEXT PRIMARY KEY, used INTEGER NOT NULL);
       `);
     });
-  }
-
-  /** An install's request: `kind` picks the bucket; `sessionIds` are the request's sessions. */
-  async admitInstall(input: {
-    kind: 'events' | 'sessions';
-    count: number;
-    perMinute: number;
-    /** One per item of the request (null: an event without a session), in order. */
-    sessionIds: (string | null)[];
-    now: number;
-  }): Promise<InstallAdmission> {
-    const { now } = input;
-    const take = this.take(input.kind, perMinute(input.perMinute), input.count, now);
-    let firstSeen = this.sql
-      .exec<{ value: number }>("SELECT value FROM meta WHERE key = 'first_seen'")
-      .toArray()[0]?.value;
-    if (firstSeen === undefined) {
-      firstSeen = now;
-      this.sql.exec("INSERT INTO meta (key, value) VALUES ('first_seen', ?)", now);
-    }
-    const newInstall = now - firstSeen < NEW_INSTALL_MS;
-    this.touch(now);
-    this.sql.exec('DELETE FROM sessions WHERE seen_at < ?', now - SESSION_MEMORY_MS);
-
-    const newSessions: string[] = [];
-    const firstErrorSessions: string[] = [];
-    // Only the admitted items count: a rate-limited event did not reach storage.
-    const admittedSessions = new Set(
-      input.sessionIds.slice(0, take.granted).filter((id): id is string => id !== null),
-    );
-    for (const id of admittedSessions) {
-      const row = this.sql
-        .exec<{ errored: number }>('SELECT errored FROM sessions WHERE session_id = ?', id)
-        .toArray()[0];
-      if (input.kind === 'sessions') {
-        if (row === undefined) {
-          newSessions.push(id);
-          this.sql.exec('INSERT INTO sessions (session_id, seen_at) VALUES (?, ?)', id, now);
-        }
-      } else if (row === undefined || row.errored === 0) {
-        firstErrorSessions.push(id);
-        this.sql.exec(
-          `INSERT INTO sessions (session_id, seen_at, errored) VALUES (?, ?, 1)
-           ON CONFLICT (session_id) DO UPDATE SET errored = 1`,
-          id,
-          now,
-        );
-      }
-    }
-    await this.ensureAlarm(now);
-    return {
-      granted: take.granted,
-      retryAfterSeconds: take.retryAfterSeconds,
-      newInstall,
-      newSessions,
-      firstErrorSessions,
-    };
   }
 
   /**

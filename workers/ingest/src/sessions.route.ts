@@ -1,8 +1,10 @@
 import { type ExtensionConfig, SessionsRequestSchema } from '@homeostat/shared';
 import type { Context } from 'hono';
+import { takeExtensionBudget } from './extension-lease.ts';
 import { IngestError } from './ingest-error.ts';
 import { flushIntervalMs } from './ingest-settings.ts';
 import { hashInstall } from './install-hash.ts';
+import { takeInstallBurst } from './install-limit.ts';
 import { readJsonBody } from './json-body.ts';
 
 /** Session starts are cheaper than events; an install may report this many per minute. */
@@ -19,9 +21,10 @@ export interface SessionBatch {
 }
 
 /**
- * `POST /v1/sessions`: the denominators of release health. The install's RateLimiter drops
- * sessions it has counted before (a resubmitted batch), then the extension's ReleaseHealth
- * object counts the rest per version and 5-minute window.
+ * `POST /v1/sessions`: the denominators of release health. Sessions draw on the install's burst
+ * limit and on the extension's budget like events (issue 11, item 2), then the extension's
+ * ReleaseHealth object counts those it has not counted before, per version and 5-minute window,
+ * at most RELEASE_HEALTH_LIMITS.maxSessionsPerInstallPerWindow per install and window.
  */
 export async function handleSessions(c: Context<{ Bindings: Env }>, extension: ExtensionConfig) {
   const body = await readJsonBody(c, SessionsRequestSchema);
@@ -43,34 +46,39 @@ export async function recordSessions(env: Env, batch: SessionBatch): Promise<num
   const { extension } = batch;
   const now = Date.now();
   const installHash = await hashInstall(extension.id, batch.installId);
-  let accepted: number;
   try {
-    const install = await env.RATE_LIMITER.getByName(`install:${installHash}`).admitInstall({
+    const burst = await takeInstallBurst(env.INSTALL_LIMITER, {
       kind: 'sessions',
+      installHash,
       count: batch.sessions.length,
       perMinute: SESSIONS_PER_INSTALL_PER_MINUTE,
-      sessionIds: batch.sessions.map((s) => s.sessionId),
       now,
     });
-    if (install.granted === 0) {
+    const budget =
+      burst.granted === 0
+        ? { granted: 0, retryAfterSeconds: burst.retryAfterSeconds }
+        : await takeExtensionBudget(env.RATE_LIMITER, extension, burst.granted, now);
+    const admitted = Math.min(burst.granted, budget.granted);
+    if (admitted === 0) {
       throw new IngestError('rate_limited', 'rate limit exceeded', {
-        retryAfterSeconds: install.retryAfterSeconds,
+        retryAfterSeconds: Math.max(burst.retryAfterSeconds, budget.retryAfterSeconds),
       });
     }
-    accepted = install.newSessions.length;
-    await env.RELEASE_HEALTH.getByName(`release-health:${extension.id}`).recordSessions({
+    const { accepted } = await env.RELEASE_HEALTH.getByName(
+      `release-health:${extension.id}`,
+    ).recordSessions({
       extensionId: extension.id,
       version: batch.version,
-      sessions: accepted,
-      newInstallSessions: install.newInstall ? accepted : 0,
+      installHash,
+      sessionIds: batch.sessions.slice(0, admitted).map((s) => s.sessionId),
       flushIntervalMs: flushIntervalMs(env),
       now,
     });
+    return accepted;
   } catch (err) {
     if (err instanceof IngestError) throw err;
     throw new IngestError('unavailable', 'storage unavailable, retry later', {
       retryAfterSeconds: 5,
     });
   }
-  return accepted;
 }

@@ -8,6 +8,10 @@ import {
   parseHomeostatConfig,
 } from '@homeostat/shared';
 import { createIngestApp } from '../src/app.ts';
+import { ensureDeltaCapableLimiter } from './rate-limit-binding.ts';
+
+// The vitest pool's Miniflare predates the Rate Limiting binding's `delta` (rate-limit-binding.ts).
+await ensureDeltaCapableLimiter();
 
 export const EXTENSION_ID = 'hbmcgnlkdaoflhnpdbdamjhfjinoangf';
 export const KEY = 'hs_pub_test_key_0000000001';
@@ -103,8 +107,16 @@ export function fingerprintStub(fingerprint: string) {
   return env.FINGERPRINTS.getByName(`${EXTENSION_ID}:${fingerprint}`);
 }
 
-/** Runs the flush alarm of the given fingerprints' objects and the release-health object. */
-export async function flush(fingerprints: Iterable<string>): Promise<void> {
-  for (const fp of new Set(fingerprints)) await runDurableObjectAlarm(fingerprintStub(fp));
-  await runDurableObjectAlarm(env.RELEASE_HEALTH.getByName(`release-health:${EXTENSION_ID}`));
+/**
+ * Runs the flush alarm of the given fingerprints' objects, then the release-health object's (the
+ * fingerprints hand it their errors when they flush).
+ */
+export async function flush(
+  fingerprints: Iterable<string>,
+  extensionId: string = EXTENSION_ID,
+): Promise<void> {
+  for (const fp of new Set(fingerprints)) {
+    await runDurableObjectAlarm(env.FINGERPRINTS.getByName(`${extensionId}:${fp}`));
+  }
+  await runDurableObjectAlarm(env.RELEASE_HEALTH.getByName(`release-health:${extensionId}`));
 }

@@ -1,10 +1,16 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, test } from 'vitest';
+import {
+  effectivePerMinute,
+  INSTALL_LIMIT_UNITS,
+  secondsToNextPeriod,
+  takeInstallBurst,
+  unitsPerItem,
+} from '../src/install-limit.ts';
 import { takeTokens } from '../src/token-bucket.ts';
 import { uid } from './ingest-test-kit.ts';
 
-const install = () => env.RATE_LIMITER.getByName(`install:${uid('hash')}`);
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
 describe('token bucket', () => {
@@ -21,96 +27,55 @@ describe('token bucket', () => {
   });
 });
 
-describe('RateLimiter Durable Object', () => {
-  test('an install gets its per-minute budget, then waits', async ({ expect }) => {
-    const stub = install();
-    const a = await stub.admitInstall({
+describe('per-install burst limit through the Rate Limiting binding (issue 14, item 1)', () => {
+  const take = (installHash: string, count: number, perMinute: number) =>
+    takeInstallBurst(env.INSTALL_LIMITER, {
       kind: 'events',
-      count: 4,
-      perMinute: 3,
-      sessionIds: [],
-      now: T0,
+      installHash,
+      count,
+      perMinute,
+      now: Date.now(),
     });
-    expect(a).toMatchObject({ granted: 3, newInstall: true });
-    expect(a.retryAfterSeconds).toBeGreaterThan(0);
-    const b = await stub.admitInstall({
-      kind: 'events',
-      count: 1,
-      perMinute: 3,
-      sessionIds: [],
-      now: T0 + 1_000,
-    });
-    expect(b.granted).toBe(0);
-    const c = await stub.admitInstall({
-      kind: 'events',
-      count: 1,
-      perMinute: 3,
-      sessionIds: [],
-      now: T0 + 20_000,
-    });
-    expect(c.granted).toBe(1);
-  });
 
-  test("sessions are counted once; a session's first error is reported once", async ({
-    expect,
-  }) => {
-    const stub = install();
-    const s1 = await stub.admitInstall({
+  test('an install gets its per-minute budget, item by item, then waits', async ({ expect }) => {
+    const hash = uid('hash');
+    const a = await take(hash, 4, 3);
+    expect(a.granted).toBe(3);
+    expect(a.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(a.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect((await take(hash, 1, 3)).granted).toBe(0);
+    // Another install, and the same install's sessions, have budgets of their own.
+    expect((await take(uid('hash'), 3, 3)).granted).toBe(3);
+    const sessions = await takeInstallBurst(env.INSTALL_LIMITER, {
       kind: 'sessions',
+      installHash: hash,
       count: 2,
       perMinute: 60,
-      sessionIds: ['s1', 's2'],
-      now: T0,
+      now: Date.now(),
     });
-    expect(s1.newSessions).toEqual(['s1', 's2']);
-    const again = await stub.admitInstall({
-      kind: 'sessions',
-      count: 1,
-      perMinute: 60,
-      sessionIds: ['s1'],
-      now: T0 + 1,
-    });
-    expect(again.newSessions).toEqual([]);
-    const e1 = await stub.admitInstall({
-      kind: 'events',
-      count: 2,
-      perMinute: 60,
-      sessionIds: ['s1', 's1'],
-      now: T0 + 2,
-    });
-    expect(e1.firstErrorSessions).toEqual(['s1']);
-    const e2 = await stub.admitInstall({
-      kind: 'events',
-      count: 1,
-      perMinute: 60,
-      sessionIds: ['s1'],
-      now: T0 + 3,
-    });
-    expect(e2.firstErrorSessions).toEqual([]);
+    expect(sessions.granted).toBe(2);
   });
 
-  test('only admitted events mark their session as error-affected', async ({ expect }) => {
-    const stub = install();
-    const r = await stub.admitInstall({
-      kind: 'events',
-      count: 4,
-      perMinute: 2,
-      sessionIds: ['a', null, 'b', 'c'],
-      now: T0,
-    });
-    expect(r.granted).toBe(2);
-    expect(r.firstErrorSessions).toEqual(['a']);
+  test('one binding expresses every configured limit exactly, never more', ({ expect }) => {
+    for (let perMinute = 1; perMinute <= 33_000; perMinute++) {
+      if (effectivePerMinute(perMinute) !== perMinute) expect.fail(`limit ${perMinute}`);
+    }
+    for (const perMinute of [40_000, 60_000, 99_999, 100_000, 1_000_000, 2e9]) {
+      expect(effectivePerMinute(perMinute)).toBeLessThanOrEqual(perMinute);
+    }
+    expect(unitsPerItem(1)).toBeLessThan(2 ** 32);
+    expect(unitsPerItem(3)).toBe(INSTALL_LIMIT_UNITS / 3);
   });
 
-  test('an install is new for its first day only', async ({ expect }) => {
-    const stub = install();
-    const at = (now: number) =>
-      stub.admitInstall({ kind: 'sessions', count: 0, perMinute: 60, sessionIds: [], now });
-    expect((await at(T0)).newInstall).toBe(true);
-    expect((await at(T0 + 23 * 3_600_000)).newInstall).toBe(true);
-    expect((await at(T0 + 25 * 3_600_000)).newInstall).toBe(false);
+  test('Retry-After is the rest of the binding period', ({ expect }) => {
+    const minute = Date.UTC(2026, 10, 21, 12, 0, 0);
+    expect(secondsToNextPeriod(minute)).toBe(60);
+    expect(secondsToNextPeriod(minute + 59_500)).toBe(1);
+    expect(secondsToNextPeriod(minute + 20_000)).toBe(40);
   });
+});
 
+describe('RateLimiter Durable Object (the extension budget)', () => {
   test('extension leases respect the daily quota and refunds restore the bucket', async ({
     expect,
   }) => {
@@ -126,18 +91,13 @@ describe('RateLimiter Durable Object', () => {
   });
 
   test('state survives eviction; an idle object deletes itself', async ({ expect }) => {
-    const stub = install();
+    const stub = env.RATE_LIMITER.getByName(`extension:${uid('ext')}`);
     const now = Date.now();
-    await stub.admitInstall({ kind: 'events', count: 3, perMinute: 3, sessionIds: ['s'], now });
+    const lease = (want: number, at: number) =>
+      stub.leaseExtension({ want, refund: 0, perMinute: 3, perDay: 100, now: at });
+    expect((await lease(3, now)).granted).toBe(3);
     await evictDurableObject(stub);
-    const after = await stub.admitInstall({
-      kind: 'events',
-      count: 1,
-      perMinute: 3,
-      sessionIds: ['s'],
-      now: now + 100,
-    });
-    expect(after).toMatchObject({ granted: 0, newInstall: true, firstErrorSessions: [] });
+    expect((await lease(1, now + 100)).granted).toBe(0);
 
     await runInDurableObject(stub, (_i, ctx) => {
       ctx.storage.sql.exec(
