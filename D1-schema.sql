@@ -1,7 +1,15 @@
--- Homeostat's D1 schema: the one source of truth, applied locally (`npm run db:apply`), by
--- `npm start`, by the test setup and in production. Every statement is idempotent so that
--- applying the file again is always safe; a later change that cannot be expressed that way
--- must come with a migration and a test that the migrations yield this file.
+-- Homeostat's full D1 schema, GENERATED from migrations/*.sql by `npm run db:schema`; CI checks
+-- it with `npm run db:schema -- --check`. Read the schema here; change it with a new numbered file
+-- in migrations/ (see migrations/README.md). Production, `npm run db:apply`, `npm start` and the
+-- tests apply the migrations themselves and record them in wrangler's d1_migrations table.
+
+-- ==== migrations/0001_initial.sql ====
+-- migrations/0001_initial.sql: Homeostat's initial D1 schema (issue 12, section 3). Applied by
+-- `wrangler d1 migrations apply` in production (`npm run deploy`) and locally (`npm run db:apply`),
+-- and the same way by `npm start` and the test setup; wrangler's d1_migrations table records it.
+-- Every statement is idempotent, so it also applies over a database an older `npm start` made.
+-- An applied migration is never edited: later changes are new numbered files (migrations/README.md).
+-- homeostat:pre-deploy (`npm run db:schema -- --seal` removes this line before the first deploy)
 
 CREATE TABLE IF NOT EXISTS schema_meta (
   key TEXT PRIMARY KEY,

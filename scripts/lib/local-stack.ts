@@ -3,7 +3,7 @@ import * as esbuild from 'esbuild';
 import { convertV4MiniflareOptions, Miniflare, type V4WorkerOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
 import { scheduleCron } from './cron-scheduler.ts';
-import { readSchemaStatements } from './d1-schema.ts';
+import { applyMigrations, readMigrations } from './d1-schema.ts';
 import { REPO_ROOT, WORKERS, type WorkerEntry } from './workers.ts';
 
 export interface LocalStackOptions {
@@ -120,10 +120,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   );
   await miniflare.ready;
 
-  const statements = await readSchemaStatements();
+  // migrations/ as `wrangler d1 migrations apply --local` applies them, into the same table, so a
+  // persisted database gets only what it lacks and `npm run db:apply` agrees (issue 12, section 3).
   const db = await miniflare.getD1Database('DB', prepared[0]?.scriptName);
-  await db.batch(statements.map((sql) => db.prepare(sql)));
-  log(`applied D1-schema.sql (${statements.length} statements)`);
+  const applied = await applyMigrations(db, await readMigrations());
+  log(
+    applied.length > 0
+      ? `applied D1 migrations: ${applied.join(', ')}`
+      : 'D1 migrations: all applied already',
+  );
 
   const urls = {} as Record<WorkerEntry['name'], string>;
   for (const p of prepared) {

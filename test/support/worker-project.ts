@@ -3,7 +3,7 @@ import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import type { WorkerName } from '@homeostat/shared';
 import { defineProject } from 'vitest/config';
 import { unstable_readConfig } from 'wrangler';
-import { readSchemaStatements } from '../../scripts/lib/d1-schema.ts';
+import { readMigrations } from '../../scripts/lib/d1-schema.ts';
 import { REPO_ROOT, WORKERS } from '../../scripts/lib/workers.ts';
 
 /** Test-only Miniflare options for one Worker. */
@@ -16,8 +16,9 @@ type MiniflareExtras = {
 
 /**
  * The vitest project of one Worker: its tests run inside workerd with the bindings of its real
- * Wrangler config (local D1, Durable Objects, Queues). The setup file applies `D1-schema.sql`,
- * split by wrangler's splitter, so tests see exactly the production schema.
+ * Wrangler config (local D1, Durable Objects, Queues). The setup file applies `migrations/` as
+ * `wrangler d1 migrations apply` does in production (issue 12, section 3), so tests see exactly
+ * the production schema.
  */
 export async function workerProject(
   name: WorkerName,
@@ -43,7 +44,7 @@ export async function workerProject(
           bindings: {
             ...noSecrets,
             HOMEOSTAT_ENV: 'test',
-            TEST_D1_SCHEMA: await readSchemaStatements(),
+            TEST_D1_MIGRATIONS: await readMigrations(),
           },
         },
       }),
