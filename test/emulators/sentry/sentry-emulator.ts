@@ -77,6 +77,8 @@ export interface SentryEmulatorOptions {
   /** Requests per window per endpoint (Sentry's default is 40 per 1 s; docs.sentry.io/api/ratelimits). */
   rateLimit?: { limit: number; windowSeconds: number };
   retryAfterOn429?: boolean;
+  /** A self-hosted Sentry from before issue categories: `issue.category:` is a search error. */
+  legacySearch?: boolean;
 }
 
 const ISSUES = /^\/api\/0\/organizations\/([^/]+)\/issues\/$/;
@@ -237,7 +239,9 @@ export class SentryEmulator {
     const projects = url.searchParams.getAll('project');
     const q = url.searchParams.get('query') ?? 'is:unresolved';
     const terms = q.split(/\s+/).filter(Boolean);
-    const known = new Set(['is:unresolved', 'issue.category:error']);
+    const known = new Set(
+      this.#options.legacySearch ? ['is:unresolved'] : ['is:unresolved', 'issue.category:error'],
+    );
     if (terms.some((t) => !known.has(t))) {
       return json(
         { detail: 'Error parsing search query: unsupported in the emulator' },

@@ -67,6 +67,16 @@ export class SentryClient {
   readonly #fetch: typeof fetch;
   readonly #now: () => number;
   readonly #timeoutMs: number;
+  /** The last answer's status, to tell a refused search from other failures. */
+  #lastStatus = 0;
+  /** Set once the server refused `issue.category:`: a Sentry older than issue categories. */
+  #legacySearch = false;
+  #requests = 0;
+
+  /** HTTP requests made so far (a refused search asked again counts twice). */
+  get requests(): number {
+    return this.#requests;
+  }
 
   constructor(options: SentryClientOptions) {
     this.#base = options.baseUrl.replace(/\/+$/, '');
@@ -76,15 +86,30 @@ export class SentryClient {
     this.#timeoutMs = options.timeoutMs ?? SENTRY_TIMEOUT_MS;
   }
 
-  /** One page of a project's unresolved error issues, most recently seen first. */
-  unresolvedIssues(
+  /**
+   * One page of a project's unresolved error issues, most recently seen first. A self-hosted
+   * Sentry that predates issue categories answers 400 to `issue.category:error`; it is asked
+   * again without it (its issues are all errors; others are dropped by `issueCategory` anyway).
+   */
+  async unresolvedIssues(
+    org: string,
+    project: string,
+    page: { cursor: string | null; limit: number; environment?: string },
+  ): Promise<SentryAnswer<SentryApiIssue[]>> {
+    const answer = await this.#listIssues(org, project, page);
+    if (answer.ok || this.#lastStatus !== 400 || this.#legacySearch) return answer;
+    this.#legacySearch = true;
+    return this.#listIssues(org, project, page);
+  }
+
+  #listIssues(
     org: string,
     project: string,
     page: { cursor: string | null; limit: number; environment?: string },
   ): Promise<SentryAnswer<SentryApiIssue[]>> {
     const params = new URLSearchParams({
       project,
-      query: 'is:unresolved issue.category:error',
+      query: this.#legacySearch ? 'is:unresolved' : 'is:unresolved issue.category:error',
       sort: 'date',
       limit: String(page.limit),
     });
@@ -111,6 +136,7 @@ export class SentryClient {
 
   async #get<S extends z.ZodType>(path: string, schema: S): Promise<SentryAnswer<z.output<S>>> {
     let response: Response;
+    this.#requests++;
     try {
       response = await this.#fetch(`${this.#base}${path}`, {
         headers: { authorization: `Bearer ${this.#token}`, accept: 'application/json' },
@@ -120,6 +146,7 @@ export class SentryClient {
       return this.#failure('unavailable');
     }
     const rate = rateState(response.headers);
+    this.#lastStatus = response.status;
     if (response.status !== 200) {
       await response.body?.cancel();
       if (response.status === 429) {

@@ -166,7 +166,7 @@ async function runPages(
       limit: Math.min(100, source.maxIssuesPerRun),
       ...(source.environment ? { environment: source.environment } : {}),
     });
-    tick.requests++;
+    tick.requests = client.requests;
     if (!list.ok) return stop(list.problem, list.retryAt);
 
     const seen = await store.seen(
@@ -189,7 +189,7 @@ async function runPages(
         break;
       }
       const answer = await client.latestEvent(source.org, issue.id, source.environment);
-      tick.requests++;
+      tick.requests = client.requests;
       fetched++;
       if (!answer.ok) {
         // Deleted or merged since the list was read: nothing to import, and the next pass will

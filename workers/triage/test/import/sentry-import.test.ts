@@ -57,7 +57,7 @@ let beds = 0;
 
 function bed(
   source: { maxIssuesPerRun?: number; environment?: string } = {},
-  emulator: { retryAfterOn429?: boolean } = {},
+  emulator: { retryAfterOn429?: boolean; legacySearch?: boolean } = {},
 ) {
   beds++;
   const clock = createClock(Date.parse('2026-11-21T10:00:00.000Z') + beds * 3_600_000);
@@ -248,6 +248,23 @@ describe('Sentry importer', () => {
     expect(state?.resume_after).toBe(Math.floor(b.clock.now() / 30_000) * 30_000 + 30_000);
     expect(state?.cursor).toBeNull();
     expect(b.ingest.batches).toHaveLength(0);
+    expect(b.violations).toEqual([]);
+  });
+
+  test('a Sentry without issue categories: asked again without the category, errors only', async ({
+    expect,
+  }) => {
+    const b = bed({}, { legacySearch: true });
+    const error = b.event('a');
+    b.event('slow-db', { category: 'performance' });
+    const [report] = await b.tick();
+    expect(report).toMatchObject({ outcome: 'pass_complete', imported: 1, requests: 3 });
+    expect(b.ingest.eventIds()).toEqual([error.eventId]);
+    expect(b.sentry.requests.map((r) => r.query.query?.[0])).toEqual([
+      'is:unresolved issue.category:error',
+      'is:unresolved',
+      undefined,
+    ]);
     expect(b.violations).toEqual([]);
   });
 
