@@ -1,3 +1,10 @@
+import {
+  fingerprintsTable,
+  fingerprintTransitionsTable,
+  fingerprintVersionsTable,
+  type TransitionKind,
+  upsertRow,
+} from '@homeostat/shared';
 import type { FlushStatement } from './d1-flush.ts';
 import { installCount } from './fingerprint-counts.ts';
 import { getMeta, readState, setMeta } from './fingerprint-state.ts';
@@ -52,36 +59,42 @@ export function drainProjection(sql: SqlStorage, now: number): FlushStatement[] 
   const fp = s.fingerprint;
   const statements: FlushStatement[] = [];
   if (s.dirty === 1) {
-    statements.push({
-      sql: `INSERT INTO fingerprints (extension_id, fingerprint, error_type, title, culprit, events, installs,
-              installs_approximate, first_seen, last_seen, first_version, last_version, state, fixed_in_version,
-              daily_events, flushed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (extension_id, fingerprint) DO UPDATE SET
-              events = excluded.events, installs = excluded.installs,
-              installs_approximate = excluded.installs_approximate, last_seen = excluded.last_seen,
-              last_version = excluded.last_version, state = excluded.state,
-              fixed_in_version = excluded.fixed_in_version, daily_events = excluded.daily_events,
-              flushed_at = excluded.flushed_at`,
-      params: [
-        ext,
-        fp,
-        s.error_type,
-        s.title,
-        s.culprit,
-        s.events,
-        installCount(s),
-        s.approximate,
-        s.first_seen,
-        s.last_seen,
-        s.first_version,
-        s.last_version,
-        s.state,
-        s.fixed_in_version,
-        getMeta<string>(sql, 'daily_events'),
-        now,
-      ],
-    });
+    // Built from the read model (packages/shared/src/read-model), the schemas triage and
+    // canary-monitor parse these rows with (issue 14 item 4).
+    statements.push(
+      upsertRow(
+        fingerprintsTable,
+        {
+          extension_id: ext,
+          fingerprint: fp,
+          error_type: s.error_type,
+          title: s.title,
+          culprit: s.culprit,
+          events: s.events,
+          installs: installCount(s),
+          installs_approximate: s.approximate === 1 ? 1 : 0,
+          first_seen: s.first_seen,
+          last_seen: s.last_seen,
+          first_version: s.first_version,
+          last_version: s.last_version,
+          state: s.state,
+          fixed_in_version: s.fixed_in_version,
+          daily_events: getMeta<string>(sql, 'daily_events'),
+          flushed_at: now,
+        },
+        {
+          events: 'set',
+          installs: 'set',
+          installs_approximate: 'set',
+          last_seen: 'set',
+          last_version: 'set',
+          state: 'set',
+          fixed_in_version: 'set',
+          daily_events: 'set',
+          flushed_at: 'set',
+        },
+      ),
+    );
   }
   for (const v of sql
     .exec<{
@@ -95,13 +108,13 @@ export function drainProjection(sql: SqlStorage, now: number): FlushStatement[] 
       'SELECT version, surface, events, first_seen, last_seen, sessions FROM versions WHERE dirty = 1',
     )
     .toArray()) {
-    statements.push({
-      sql: `INSERT INTO fingerprint_versions (extension_id, fingerprint, version, surface, events, sessions, first_seen, last_seen)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (extension_id, fingerprint, version, surface) DO UPDATE SET
-              events = excluded.events, sessions = excluded.sessions, last_seen = excluded.last_seen`,
-      params: [ext, fp, v.version, v.surface, v.events, v.sessions, v.first_seen, v.last_seen],
-    });
+    statements.push(
+      upsertRow(
+        fingerprintVersionsTable,
+        { extension_id: ext, fingerprint: fp, ...v },
+        { events: 'set', sessions: 'set', last_seen: 'set' },
+      ),
+    );
   }
   if (samplesDueAt(sql, now) <= now) {
     const changes = drainSampleChanges(sql, { extensionId: ext, fingerprint: fp });
@@ -111,15 +124,17 @@ export function drainProjection(sql: SqlStorage, now: number): FlushStatement[] 
     }
   }
   for (const t of sql
-    .exec<{ kind: string; version: string; at: number }>(
+    .exec<{ kind: TransitionKind; version: string; at: number }>(
       'SELECT kind, version, at FROM transitions WHERE flushed = 0',
     )
     .toArray()) {
-    statements.push({
-      sql: `INSERT INTO fingerprint_transitions (extension_id, fingerprint, kind, version, at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT DO NOTHING`,
-      params: [ext, fp, t.kind, t.version, t.at],
-    });
+    statements.push(
+      upsertRow(
+        fingerprintTransitionsTable,
+        { extension_id: ext, fingerprint: fp, ...t },
+        'ignore',
+      ),
+    );
   }
   sql.exec('UPDATE state SET dirty = 0 WHERE id = 1 AND dirty = 1');
   sql.exec('UPDATE versions SET dirty = 0 WHERE dirty = 1');

@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { RELEASE_HEALTH_LIMITS } from '@homeostat/shared';
+import { RELEASE_HEALTH_LIMITS, releaseHealthTable, upsertRow } from '@homeostat/shared';
 import { FlushOutbox, type FlushStatement } from './d1-flush.ts';
 import { windowStart } from './release-window.ts';
 
@@ -229,13 +229,9 @@ export class ReleaseHealthDO extends DurableObject<Env> {
       >('SELECT * FROM window_counts')
       .toArray();
     this.sql.exec('DELETE FROM window_counts');
-    return rows.map((r) => ({
-      sql: `INSERT INTO release_health (extension_id, version, window_start, ${COUNT_COLUMNS.join(', ')})
-            VALUES (?, ?, ?, ${COUNT_COLUMNS.map(() => '?').join(', ')})
-            ON CONFLICT (extension_id, version, window_start) DO UPDATE SET
-              ${COUNT_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`,
-      params: [r.extension_id, r.version, r.window_start, ...COUNT_COLUMNS.map((c) => r[c])],
-    }));
+    // Increments, built from the read model (packages/shared/src/read-model, issue 14 item 4).
+    const add = Object.fromEntries(COUNT_COLUMNS.map((c) => [c, 'add' as const]));
+    return rows.map((r) => upsertRow(releaseHealthTable, r, add));
   }
 
   /** Records that the install was seen at `at`; returns when it was first seen. */

@@ -1,3 +1,4 @@
+import { samplesTable, upsertRow } from '@homeostat/shared';
 import type { FlushStatement } from './d1-flush.ts';
 import { getMeta, setMeta } from './fingerprint-state.ts';
 
@@ -121,20 +122,14 @@ export function drainSampleChanges(
     });
   }
   for (const x of added) {
-    statements.push({
-      sql: `INSERT INTO samples (extension_id, event_id, fingerprint, version, surface, occurred_at, received_at, event)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (extension_id, event_id) DO NOTHING`,
-      params: [
-        key.extensionId,
-        x.event_id,
-        key.fingerprint,
-        x.version,
-        x.surface,
-        x.occurred_at,
-        x.received_at,
-        x.event,
-      ],
-    });
+    // Built from the read model (packages/shared/src/read-model, issue 14 item 4).
+    statements.push(
+      upsertRow(
+        samplesTable,
+        { extension_id: key.extensionId, fingerprint: key.fingerprint, ...x },
+        'ignore',
+      ),
+    );
   }
   for (const id of removed) sql.exec('DELETE FROM samples_in_d1 WHERE event_id = ?', id);
   for (const x of added) sql.exec('INSERT INTO samples_in_d1 (event_id) VALUES (?)', x.event_id);
