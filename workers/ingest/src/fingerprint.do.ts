@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { compareVersions } from '@homeostat/shared';
+import { compareVersions, FingerprintResolutionsRowSchema } from '@homeostat/shared';
 import { FlushOutbox } from './d1-flush.ts';
 import {
   countEvents,
@@ -44,6 +44,11 @@ import { createReservoirTables, offerSamples, resetReservoir } from './sample-re
 export type { RecordStatus } from './fingerprint-counts.ts';
 export type { FingerprintState } from './fingerprint-state.ts';
 export { SAMPLES_KEPT } from './sample-reservoir.ts';
+
+const ResolutionRowSchema = FingerprintResolutionsRowSchema.pick({
+  resolved_at: true,
+  fixed_in_version: true,
+});
 
 /**
  * Fingerprint Durable Object. Invariants:
@@ -266,8 +271,9 @@ export class FingerprintDO extends DurableObject<Env> {
       'SELECT resolved_at, fixed_in_version FROM fingerprint_resolutions WHERE extension_id = ? AND fingerprint = ?',
     )
       .bind(s.extension_id, s.fingerprint)
-      .all<{ resolved_at: number; fixed_in_version: string | null }>();
-    const row = results[0];
+      .all();
+    // Triage writes this row: parsed with the read model's schema (issue 14 item 4).
+    const row = results[0] === undefined ? undefined : ResolutionRowSchema.parse(results[0]);
     // Read afresh: events may have arrived while D1 was being asked.
     const changed = this.ctx.storage.transactionSync(() => {
       setMeta(this.sql, 'resolution_checked_at', now);
