@@ -34,6 +34,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'homeostat-e2e-importers-'));
   sentry = await startSentryServer({ token: TOKEN });
   const config = JSON.parse(await readFile(path.join(REPO_ROOT, 'homeostat.config.json'), 'utf8'));
+  // Every client here is this machine: one network (the ingest tests cover the network gate).
+  config.extensions[0].limits = { ...config.extensions[0].limits, minNetworks: 1 };
   config.sources = {
     sentry: [{ org: 'acme', project: 'notes', baseUrl: sentry.url, extension: EXTENSION_ID }],
   };
