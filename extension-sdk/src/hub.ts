@@ -1,4 +1,4 @@
-import { fingerprintOf, scrubEvent } from '@homeostat/shared';
+import { fingerprintOf, scrubEventCore } from '@homeostat/shared';
 import { chromeOf, createClient } from './client.ts';
 import { fit, noop, randomId, utf8 } from './event.ts';
 import { chromeListenersIntegration } from './integrations/chrome-listeners.ts';
@@ -338,16 +338,18 @@ export function workerClient(options: Options): Client {
 
   /**
    * Scrubs, fingerprints, dedupes and queues one event, in capture order. Scrubbing comes after
-   * every change that can carry data (`beforeSend` ran in the capturing context), and the
-   * fingerprint is computed on exactly what is sent with the server's own code, so client and
-   * server agree on the group. A fingerprint is sent once per `dedupeWindowMs` (a user's report
+   * every change that can carry data (`beforeSend` ran in the capturing context), with the
+   * shared scrubber's core rules (the full set does not fit the size budget; ingest applies it
+   * before storing anything, issue 11). The fingerprint is computed on exactly what is sent with
+   * the server's own code, so client and server agree on the group unless the text holds what
+   * only the full set scrubs (a phone number, a postal address). A fingerprint is sent once per `dedupeWindowMs` (a user's report
    * always) and only counted in between, so a crash loop costs one request, not thousands; the
    * count rides on the next report of it.
    */
   const accept = (raw: IngestEvent) =>
     ready.then(() =>
       serial(async () => {
-        const event = fit(scrubEvent(fit(raw)));
+        const event = fit(scrubEventCore(fit(raw)));
         const fingerprint = await fingerprintOf({ ...event.error, surface: event.surface });
         const now = Date.now();
         const [sent, , suppressed, total] = seen[fingerprint] ?? [0, 0, 0, 0];

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'vitest';
 import { z } from 'zod';
-import { type IngestEvent, IngestEventSchema, scrubEvent, scrubText } from '../src/index.ts';
+import {
+  type IngestEvent,
+  IngestEventSchema,
+  scrubEvent,
+  scrubEventCore,
+  scrubText,
+  scrubTextCore,
+} from '../src/index.ts';
 
 /**
  * The labelled corpus in test/fixtures/pii-corpus/ (see its README): recall on samples that hold
@@ -213,4 +220,26 @@ test('scrubbing the whole corpus twice changes nothing the first pass did not', 
     .filter((once) => JSON.stringify(scrubEvent(once)) !== JSON.stringify(once));
   expect(unstable).toEqual([]);
   expect(unstableEvents).toEqual([]);
+});
+
+test('the SDK core rules never change what all rules keep, and ingest finishes their work', ({
+  expect,
+}) => {
+  // The SDK runs the core rules on the device and ingest runs all of them on what arrives, so
+  // the stored result must be what all rules make of the raw event (which token names a value
+  // may differ: the core filters as `key: [Filtered]` a Bearer token all rules call `[token]`),
+  // and the core must not spoil a value all rules would keep.
+  const same = (a: string, b: string) =>
+    a.replace(/\[[\w-]+\]/g, '[*]') === b.replace(/\[[\w-]+\]/g, '[*]');
+  const texts = [...pii, ...clean].map((s) => s.text);
+  expect(texts.filter((t) => !same(scrubText(scrubTextCore(t)), scrubText(t)))).toEqual([]);
+  expect(texts.filter((t) => scrubText(t) === t && scrubTextCore(t) !== t)).toEqual([]);
+  const events = [...piiEvents, ...cleanEvents].map((s) => s.event);
+  const json = (e: IngestEvent) => JSON.stringify(e);
+  expect(
+    events.filter((e) => !same(json(scrubEvent(scrubEventCore(e))), json(scrubEvent(e)))),
+  ).toEqual([]);
+  expect(
+    events.filter((e) => json(scrubEvent(e)) === json(e) && json(scrubEventCore(e)) !== json(e)),
+  ).toEqual([]);
 });

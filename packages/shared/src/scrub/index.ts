@@ -1,2 +1,2 @@
-export { scrubText } from './scrub-text.ts';
-export { scrubEvent, scrubValue } from './scrub-value.ts';
+export { scrubText, scrubTextCore } from './scrub-text.ts';
+export { scrubEvent, scrubEventCore, scrubValue } from './scrub-value.ts';

@@ -1,27 +1,45 @@
 import type { IngestEvent } from '../wire/ingest.schema.ts';
-import { FILTERED, scrubText } from './scrub-text.ts';
-import { isSensitiveKey } from './sensitive-key.ts';
+import { FILTERED, scrubText, scrubTextCore } from './scrub-text.ts';
+import { isSensitiveKey, isSensitiveKeyCore } from './sensitive-key.ts';
 
 /**
- * Keys go through `scrubText` too (an email used as a map key is still an email). A value is
- * filtered under a key that names a secret, and under `value` when a sibling `name`, `key` or
+ * How free text is scrubbed, which key names are secrets and what a breadcrumb category becomes:
+ * all rules, or the SDK's core. Only ingest keeps a category to `[\w.-]`, after all rules: an
+ * SDK that did so would turn `sms:+1415…` into `sms__1415…`, which no rule knows as a phone.
+ */
+type Rules = {
+  text: (text: string) => string;
+  key: (key: string) => boolean;
+  category: (category: string) => string;
+};
+const ALL: Rules = {
+  text: scrubText,
+  key: isSensitiveKey,
+  category: (c) => scrubText(c).replace(/[^\w.-]/g, '_'),
+};
+const CORE: Rules = { text: scrubTextCore, key: isSensitiveKeyCore, category: scrubTextCore };
+
+/**
+ * Keys go through the text scrubber too (an email used as a map key is still an email). A value
+ * is filtered under a key that names a secret, and under `value` when a sibling `name`, `key` or
  * `header` names one: cookies and headers are held as `{name, value}` (issue 11). Booleans and
  * null tell nothing. A four-part version under a version key is no IPv4 address.
  */
 function entries<T, R>(
   record: Record<string, T>,
   scrub: (value: T) => R,
+  rules: Rules,
 ): Record<string, R | T | string> {
   const named = ['name', 'key', 'header'].some((n) => {
     const name = record[n];
-    return typeof name === 'string' && isSensitiveKey(name);
+    return typeof name === 'string' && rules.key(name);
   });
   return Object.fromEntries(
     Object.entries(record).map(([k, v]) => [
-      scrubText(k),
+      rules.text(k),
       typeof v === 'boolean' || v == null
         ? v
-        : isSensitiveKey(k) || (named && /^val(?:ue)?s?$/i.test(k))
+        : rules.key(k) || (named && /^val(?:ue)?s?$/i.test(k))
           ? FILTERED
           : typeof v === 'string' &&
               /version|(?:^|[^a-z])(?:ver|build|release|rev)(?![a-z])/i.test(k) &&
@@ -32,13 +50,13 @@ function entries<T, R>(
   );
 }
 
-function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
-  if (typeof value === 'string') return scrubText(value);
+function walk(value: unknown, depth: number, seen: WeakSet<object>, rules: Rules): unknown {
+  if (typeof value === 'string') return rules.text(value);
   // A card number sent as a JSON number is still one (issue 11); only long integers can be.
   if (typeof value === 'number' && Number.isInteger(value) && value > 1e11) {
-    const text = String(value);
-    const scrubbed = scrubText(text);
-    return scrubbed === text ? value : scrubbed;
+    const digits = String(value);
+    const scrubbed = rules.text(digits);
+    return scrubbed === digits ? value : scrubbed;
   }
   if (!value || typeof value !== 'object') return value;
   // Objects and arrays are copied down to depth 7 (the value passed in is depth 0); deeper ones
@@ -48,11 +66,11 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   // multiply the work. Its second appearance becomes '[Circular]'.
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
-  const next = (v: unknown) => walk(v, depth + 1, seen);
+  const next = (v: unknown) => walk(v, depth + 1, seen, rules);
   try {
-    if (!Array.isArray(value)) return entries(value as Record<string, unknown>, next);
+    if (!Array.isArray(value)) return entries(value as Record<string, unknown>, next, rules);
     // `[name, value]`, as Headers and URLSearchParams entries hold a header or cookie.
-    const pair = value.length === 2 && typeof value[0] === 'string' && isSensitiveKey(value[0]);
+    const pair = value.length === 2 && typeof value[0] === 'string' && rules.key(value[0]);
     return value.map((v, i) => (pair && i ? FILTERED : next(v)));
   } catch {
     // A throwing getter or proxy in an SDK caller's object must not break error reporting.
@@ -70,7 +88,32 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
  * undefined are kept. The input is never mutated.
  */
 export function scrubValue(value: unknown): unknown {
-  return walk(value, 0, new WeakSet());
+  return walk(value, 0, new WeakSet(), ALL);
+}
+
+function scrubEventWith(event: IngestEvent, rules: Rules): IngestEvent {
+  const { error, breadcrumbs, tags, context, userReport } = event;
+  const { text } = rules;
+  const record = (r: Record<string, unknown>) =>
+    entries(r, (v) => walk(v, 1, new WeakSet(), rules), rules);
+  const out: IngestEvent = {
+    ...event,
+    error: { ...error, type: text(error.type), message: text(error.message) },
+  };
+  if (error.stack) out.error.stack = text(error.stack);
+  if (breadcrumbs) {
+    out.breadcrumbs = breadcrumbs.map((crumb) => {
+      const copy = { ...crumb, category: rules.category(crumb.category) };
+      if (crumb.message) copy.message = text(crumb.message);
+      if (crumb.data) copy.data = record(crumb.data);
+      return copy;
+    });
+  }
+  if (tags) out.tags = entries(tags, text, rules);
+  if (context) out.context = record(context);
+  // Built field by field: a field added to the schema later must not slip through unscrubbed.
+  if (userReport) out.userReport = { description: text(userReport.description) };
+  return out;
 }
 
 /**
@@ -82,24 +125,14 @@ export function scrubValue(value: unknown): unknown {
  * timestamps and the surface are left as they are.
  */
 export function scrubEvent(event: IngestEvent): IngestEvent {
-  const { error, breadcrumbs, tags, context, userReport } = event;
-  const record = (r: Record<string, unknown>) => entries(r, (v) => walk(v, 1, new WeakSet()));
-  const out: IngestEvent = {
-    ...event,
-    error: { ...error, type: scrubText(error.type), message: scrubText(error.message) },
-  };
-  if (error.stack) out.error.stack = scrubText(error.stack);
-  if (breadcrumbs) {
-    out.breadcrumbs = breadcrumbs.map((crumb) => {
-      const copy = { ...crumb, category: scrubText(crumb.category).replace(/[^\w.-]/g, '_') };
-      if (crumb.message) copy.message = scrubText(crumb.message);
-      if (crumb.data) copy.data = record(crumb.data);
-      return copy;
-    });
-  }
-  if (tags) out.tags = entries(tags, scrubText);
-  if (context) out.context = record(context);
-  // Built field by field: a field added to the schema later must not slip through unscrubbed.
-  if (userReport) out.userReport = { description: scrubText(userReport.description) };
-  return out;
+  return scrubEventWith(event, ALL);
+}
+
+/**
+ * `scrubEvent` with the core rules (`scrubTextCore`, `isSensitiveKeyCore`), which is what the
+ * extension SDK runs on the device: it changes nothing `scrubEvent` would keep, and ingest's
+ * `scrubEvent` finishes the job before anything is stored.
+ */
+export function scrubEventCore(event: IngestEvent): IngestEvent {
+  return scrubEventWith(event, CORE);
 }
