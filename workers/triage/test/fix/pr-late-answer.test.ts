@@ -89,10 +89,10 @@ describe('late GitHub answers to the PR writer', () => {
     await held.arrived;
     const two = await writeFixPullRequest(bed.deps, { ...one, attempt: 2 });
     expect(two.outcome).toBe('created');
-    const twoBody = bed.emulator.pull(
-      bed.repo.slug,
-      two.outcome === 'created' ? (two.prNumber ?? 0) : 0,
-    )?.body;
+    const twoNumber = two.outcome === 'created' ? (two.prNumber ?? 0) : 0;
+    // A PR's body lives on its issue (GitHub's PRs are issues).
+    const twoBody = bed.emulator.issue(bed.repo.slug, twoNumber).body;
+    expect(twoBody).toContain('"attempt":2');
     const mark = bed.seen().length;
     held.release();
 
@@ -100,9 +100,7 @@ describe('late GitHub answers to the PR writer', () => {
     // GitHub refused attempt 1's duplicate PR (422); nothing of attempt 1 was written after it.
     expect(bed.writes(mark).map((w) => `${w.method} ${w.status}`)).toEqual(['POST 422']);
     expect(await prRow(one, 'live')).toMatchObject({ attempt_n: 2, written_attempt: 2 });
-    expect(
-      bed.emulator.pull(bed.repo.slug, two.outcome === 'created' ? (two.prNumber ?? 0) : 0)?.body,
-    ).toBe(twoBody);
+    expect(bed.emulator.issue(bed.repo.slug, twoNumber).body).toBe(twoBody);
     expect(bed.violations).toEqual([]);
   });
 
