@@ -227,6 +227,8 @@ describe('scrubText leaves look-alikes alone', () => {
     ['hex word triple', 'chunk dead.beef not found'],
     ['accented retina asset', 'icône@2x.png'],
     ['street word without a name', 'Track 12 Road Trip.mp3'],
+    ['a list of key names in code', "storage.get(['token', 'pausedUntil'])"],
+    ['a placeholder Bearer in test code', "call('Bearer wrong')"],
   ])('%s', ([, input], { expect }) => {
     expect(scrubText(input)).toBe(input);
   });
@@ -559,6 +561,10 @@ describe('scrubValue', () => {
       ],
       field: { key: 'otp', value: '[Filtered]' },
       plain: { name: 'theme', value: 'dark' },
+    });
+    // A lone pair is a list of names, as code and schemas have them.
+    expect(scrubValue({ required: ['password', 'email'] })).toEqual({
+      required: ['password', 'email'],
     });
   });
 

@@ -127,10 +127,11 @@ const PROVIDER_TOKEN: Rule = [
 // Relay `@bearer`, also after a colon (`Bearer: …`, issue 11); a short plain word after the
 // scheme is prose ("Bearer token missing", "Basic auth").
 const BEARER: Rule = [/\b(bearer|basic)(:?\s+)(?![a-z]{1,15}\b)[\w.~+/-]+=*/gi, '$1$2[token]'];
-// Bearer is no everyday word: after it only the words prose puts there are no credential, so a
-// token of plain letters or one that starts with a word (`cafebabe-0d15-…`) is caught (issue 11).
+// Bearer is no everyday word: after it only the words prose (and test code: `Bearer wrong`) puts
+// there are no credential, so a token of plain letters or one that starts with a word
+// (`cafebabe-0d15-…`) is caught (issue 11).
 const BEARER_UNLESS_PROSE: Rule = [
-  /\b(bearer:?\s+)(?!(?:tokens?|auth\w*|realm|scheme|prefix|header|value|type|error|undefined|null|none|missing|required|invalid|expected|empty|string|and|or|is|was|not|in|on|of|for|to|the|an?|with|from|got)\b)[\w.~+/-]+=*/gi,
+  /\b(bearer:?\s+)(?!(?:tokens?|auth\w*|realm|scheme|prefix|header|value|type|error|undefined|null|none|missing|required|invalid|expected|empty|string|and|or|is|was|not|in|on|of|for|to|the|an?|with|from|got|wrong|bad|fake|dummy|test|example|placeholder)\b)[\w.~+/-]+=*/gi,
   '$1[token]',
 ];
 // Phone numbers (issue 11): a run of digits and separators where a number can begin (not after
@@ -150,10 +151,11 @@ const ANNOUNCED_PHONE: Rule = [
 ];
 const KEY_VALUE: Rule = [ASSIGNMENT, /* @__PURE__ */ assignment(isSensitiveKey)];
 const KEY_VALUE_CORE: Rule = [ASSIGNMENT, /* @__PURE__ */ assignment(isSensitiveKeyCore)];
-// A cookie or header written out beside its name (`{"name":"PHPSESSID","value":"…"}`,
-// `["Authorization","…"]`): the sibling name says whether the value is a secret (issue 11).
+// A cookie or header written out beside its name (`{"name":"PHPSESSID","value":"…"}`, or
+// `[["Authorization","…"],…]` as Headers entries print): the sibling name says whether the value
+// is a secret (issue 11). A lone `['token', 'expiry']` is a list of names, as code has them.
 const NAME_VALUE: Rule = [
-  /((?:name|key|header)\\?["']?\s*[:=]\s*\\?["']([\w.-]{1,40})\\?["']\s*,\s*\\?["']?val(?:ue)?\\?["']?\s*[:=]\s*\\?["']|\[\s*\\?["']([\w.-]{1,40})\\?["']\s*,\s*\\?["'])[^"'\\\n]+/gi,
+  /((?:name|key|header)\\?["']?\s*[:=]\s*\\?["']([\w.-]{1,40})\\?["']\s*,\s*\\?["']?val(?:ue)?\\?["']?\s*[:=]\s*\\?["']|[[,]\s*\[\s*\\?["']([\w.-]{1,40})\\?["']\s*,\s*\\?["'])[^"'\\\n]+/gi,
   (m, head, name, first) => (isSensitiveKey(name ?? first ?? '') ? head + FILTERED : m),
 ];
 // Relay `@email`, plus `%40` in encoded URLs; `icon@2x.png` is a file. Letters are any script's

@@ -69,9 +69,14 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>, rules: Rules
   const next = (v: unknown) => walk(v, depth + 1, seen, rules);
   try {
     if (!Array.isArray(value)) return entries(value as Record<string, unknown>, next, rules);
-    // `[name, value]`, as Headers and URLSearchParams entries hold a header or cookie.
-    const pair = value.length === 2 && typeof value[0] === 'string' && rules.key(value[0]);
-    return value.map((v, i) => (pair && i ? FILTERED : next(v)));
+    // `[name, value]` pairs in a list, as Headers and URLSearchParams entries hold headers and
+    // cookies; a lone `['token', 'expiry']` is a list of names.
+    return value.map((v) => {
+      const out = next(v);
+      return Array.isArray(out) && out.length === 2 && typeof v[0] === 'string' && rules.key(v[0])
+        ? [out[0], FILTERED]
+        : out;
+    });
   } catch {
     // A throwing getter or proxy in an SDK caller's object must not break error reporting.
     return FILTERED;
@@ -83,7 +88,7 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>, rules: Rules
  * token, auth, cookie, session, csrf, api key, private key, credentials, card numbers, ssn,
  * passphrase, one-time codes, PINs, phone, address… matched by words) the whole value becomes
  * `[Filtered]` unless it is a boolean or null; so does the value beside a sensitive `name` in
- * `{name, value}` and `[name, value]`. Every other string, keys included, goes through
+ * `{name, value}` and in a list of `[name, value]` pairs. Every other string, keys included, goes through
  * `scrubText`, and so do long integers (card numbers); other numbers, booleans, null and
  * undefined are kept. The input is never mutated.
  */
