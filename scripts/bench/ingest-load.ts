@@ -27,8 +27,18 @@ export interface LoadResult {
 
 const TYPES = ['TypeError', 'ReferenceError', 'Error', 'RangeError', 'SyntaxError'];
 
-/** Request bodies of one scale, from a mulberry32 PRNG so that every run sends the same mix. */
-export function bodies(scale: Scale, seed = 42): () => string {
+export interface BenchRequest {
+  body: string;
+  /**
+   * The client address Cloudflare would report (`CF-Connecting-IP`): one /24 per install, so a
+   * problem is seen from as many networks as installs (ingest announces a problem only once it is
+   * seen from more than one network, issue 11). Locally nothing overwrites the header.
+   */
+  address: string;
+}
+
+/** Requests of one scale, from a mulberry32 PRNG so that every run sends the same mix. */
+export function bodies(scale: Scale, seed = 42): () => BenchRequest {
   let state = seed;
   let eventCounter = 0;
   const random = (): number => {
@@ -73,18 +83,26 @@ export function bodies(scale: Scale, seed = 42): () => string {
 
   return () => {
     const events = random() < 0.7 ? 1 : 1 + pick(4);
-    return JSON.stringify({
-      sdk: { name: 'homeostat-extension-sdk', version: '0.1.0' },
-      extension: { id: EXTENSION_ID, version: `1.${pick(3)}.0` },
-      install: { id: `install-${tag}-${pick(scale.installs).toString().padStart(6, '0')}` },
-      events: Array.from({ length: events }, event),
-    });
+    const install = pick(scale.installs);
+    return {
+      body: JSON.stringify({
+        sdk: { name: 'homeostat-extension-sdk', version: '0.1.0' },
+        extension: { id: EXTENSION_ID, version: `1.${pick(3)}.0` },
+        install: { id: `install-${tag}-${install.toString().padStart(6, '0')}` },
+        events: Array.from({ length: events }, event),
+      }),
+      address: `10.${(install >> 8) & 255}.${install & 255}.7`,
+    };
   };
+}
+
+function withRequest<T extends { headers?: Record<string, string> }>(req: T, r: BenchRequest) {
+  return { ...req, body: r.body, headers: { ...req.headers, 'cf-connecting-ip': r.address } };
 }
 
 export async function load(
   url: string,
-  body: () => string,
+  next: () => BenchRequest,
   opts: { connections: number; seconds: number },
 ): Promise<LoadResult> {
   const result = await autocannon({
@@ -93,7 +111,7 @@ export async function load(
     duration: opts.seconds,
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-homeostat-key': KEY },
-    requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
+    requests: [{ setupRequest: (req) => withRequest(req, next()) }],
   });
   return {
     rps: result.requests.average,
@@ -107,12 +125,12 @@ export async function load(
 }
 
 /** A fixed number of requests, so that neither side pays first-request compilation in its run. */
-export async function warm(url: string, body: () => string, amount = 200): Promise<void> {
+export async function warm(url: string, next: () => BenchRequest, amount = 200): Promise<void> {
   await autocannon({
     url: `${url}/v1/events`,
     amount,
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-homeostat-key': KEY },
-    requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
+    requests: [{ setupRequest: (req) => withRequest(req, next()) }],
   });
 }
