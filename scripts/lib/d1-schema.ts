@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { unstable_splitSqlQuery } from 'wrangler';
 import { REPO_ROOT } from './workers.ts';
 
 /**
@@ -81,8 +80,14 @@ export function isPreDeploy(files: readonly MigrationFile[]): boolean {
   );
 }
 
-export function toD1Migrations(files: readonly MigrationFile[]): D1Migration[] {
-  return files.map((f) => ({ name: f.name, queries: unstable_splitSqlQuery(f.sql) }));
+/** wrangler's own SQL splitter (what `d1 migrations apply` uses), loaded only when needed: importing wrangler takes a second. */
+async function splitSql(sql: string): Promise<string[]> {
+  const { unstable_splitSqlQuery } = await import('wrangler');
+  return unstable_splitSqlQuery(sql);
+}
+
+export async function toD1Migrations(files: readonly MigrationFile[]): Promise<D1Migration[]> {
+  return Promise.all(files.map(async (f) => ({ name: f.name, queries: await splitSql(f.sql) })));
 }
 
 let warned = false;
@@ -160,5 +165,5 @@ export async function applyMigrations(
  * d1_migrations records); kept for tools that load the schema into a scratch database.
  */
 export async function readSchemaStatements(): Promise<string[]> {
-  return unstable_splitSqlQuery(await readFile(D1_SCHEMA_PATH, 'utf8'));
+  return splitSql(await readFile(D1_SCHEMA_PATH, 'utf8'));
 }
