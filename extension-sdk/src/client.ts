@@ -104,8 +104,9 @@ export function createClient(
     reportLastError(hint, below: unknown = client.reportLastError) {
       const lastError = chrome.runtime.lastError;
       if (!lastError) return false;
-      // Frameless, like a rejected promise-style call (architecture.md field notes), unless V8
-      // gives us the caller's stack: then it groups by where it happened, minus our own frames.
+      // Frameless, like a rejected promise-style call (docs/architecture.md#chrome-field-notes),
+      // unless V8 gives us the caller's stack: then it groups by where it happened, minus our own
+      // frames.
       const error = new Error(lastError.message);
       (Error as StackCapture).captureStackTrace?.(error, below);
       capture(toWireError(error), { mechanism: 'chrome.runtime.lastError', ...hint });

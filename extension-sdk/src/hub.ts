@@ -191,7 +191,7 @@ export function workerClient(options: Options): Client {
   }
 
   /**
-   * One request, and what ingest's answer does to it (architecture.md, "Ingest"): a 202 delivers
+   * One request, and what ingest's answer does to it (docs/api.md#post-v1events): a 202 delivers
    * all but the events it marks `rate_limited`, which wait for `Retry-After` as a 429 makes
    * everything wait; 400, 401, 413, 415 and other 4xx drop the batch, as Sentry drops a 413,
    * because the same bytes cannot succeed; 5xx (503 when its storage is down) and network

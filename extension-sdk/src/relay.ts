@@ -19,8 +19,8 @@ export const isRelayMessage = (message: unknown): message is RelayMessage =>
  * `error` and `unhandledrejection` in pages and content scripts. In a content script the window
  * is shared with the page, so an error counts only when it is ours: raised from a script of our
  * origin, or frameless (a failed `chrome.*` call rejects with an `Error` that has no frames at
- * all, architecture.md field notes). Sentry drops extension frames as noise from other people's
- * code (research/error-tracking.md §7); for an extension team the page is the noise.
+ * all, docs/architecture.md#chrome-field-notes). Sentry drops extension frames as noise from other
+ * people's code (research/error-tracking.md §7); for an extension team the page is the noise.
  */
 export const pageGlobalHandlersIntegration = (): Integration =>
   globalHandlers((client, file, error) => {

@@ -8,7 +8,7 @@
  * the zod-inferred type of packages/shared/src/wire/ingest.schema.ts.
  */
 
-/** Where in the extension an event happened (architecture.md, "Ingest — POST /v1/events"). */
+/** Where in the extension an event happened (docs/api.md#post-v1events). */
 export type Surface =
   | 'background'
   | 'popup'

@@ -195,8 +195,8 @@ function runNode(
 
 /**
  * The scripted answers' own applier, for checking the corpus only (the product's applier is
- * workers/triage/src/fix/model/). Blocks as architecture.md writes them; each SEARCH must occur
- * exactly once, verbatim, in the file as the earlier blocks left it.
+ * workers/triage/src/fix/model/). Blocks as docs/architecture.md#model-output-format writes them;
+ * each SEARCH must occur exactly once, verbatim, in the file as the earlier blocks left it.
  */
 export async function scriptedAnswerChanges(dir: string, answer: string): Promise<BenchChange[]> {
   const BLOCK =

@@ -4,8 +4,8 @@ import { z } from 'zod';
 /**
  * One seeded bug of the fix bench (issue 9 item 8): `test/fixtures/fix-bench/<id>/bug.json`,
  * beside the extension repository it breaks. The error is written as Chrome reports it
- * (architecture.md "Field notes"): V8 frames into the files the extension loads, or no frame at
- * all for a failed `chrome.*` call.
+ * (docs/architecture.md#chrome-field-notes): V8 frames into the files the extension loads, or no
+ * frame at all for a failed `chrome.*` call.
  */
 
 /**
@@ -138,7 +138,10 @@ export const FixBenchBugSchema = z
     error: ErrorSchema,
     /** Where the fix belongs (any one of them will do): the localization hit rate's answer. */
     expectedFiles: z.array(RepoPathSchema).min(1).max(10),
-    /** The scripted correct model answer: SEARCH/REPLACE blocks (architecture.md). */
+    /**
+     * The scripted correct model answer: SEARCH/REPLACE blocks
+     * (docs/architecture.md#model-output-format).
+     */
     modelAnswer: z
       .string()
       .min(1)

@@ -109,7 +109,8 @@ describe.each(bugs)('$id', (bug) => {
   test('its stack points into a file where the fix belongs', async () => {
     const frames = bugFrames(bug);
     if (frames.length === 0) {
-      // Chrome's failed chrome.* calls reject with no frame at all (architecture.md field notes).
+      // Chrome's failed chrome.* calls reject with no frame at all
+      // (docs/architecture.md#chrome-field-notes).
       expect(['receiving-end-missing', 'no-tab-with-id', 'storage-quota']).toContain(bug.class);
       return;
     }

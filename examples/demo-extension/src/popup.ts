@@ -18,7 +18,7 @@ function renderQuota(quota: Quota | undefined): void {
 }
 
 // A throw in the worker's listener comes back here as a plain Error with only its message
-// (architecture.md field notes); the worker has already reported it with its stack.
+// (docs/architecture.md#chrome-field-notes); the worker has already reported it with its stack.
 const send = (message: DemoMessage) => chrome.runtime.sendMessage(message).catch(() => {});
 
 const on = (id: string, handler: () => void) =>

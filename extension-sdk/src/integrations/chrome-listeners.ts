@@ -14,11 +14,11 @@ export const CHROME_EVENTS: string[] = (
 
 /**
  * Wraps `addListener` of `chrome.*` events. A throw inside a `chrome.*` listener in the service
- * worker does not reach its global `error` handler (architecture.md field notes), so without this
- * the commonest background errors are never seen. The wrapper captures and rethrows, so Chrome
- * still logs it and a message sender still gets its error; `removeListener`/`hasListener` map the
- * caller's function to its wrapper. Only the extension's own `chrome` object is touched, which in
- * a content script lives in the isolated world, never on the page.
+ * worker does not reach its global `error` handler (docs/architecture.md#chrome-field-notes), so
+ * without this the commonest background errors are never seen. The wrapper captures and rethrows,
+ * so Chrome still logs it and a message sender still gets its error; `removeListener`/`hasListener`
+ * map the caller's function to its wrapper. Only the extension's own `chrome` object is touched,
+ * which in a content script lives in the isolated world, never on the page.
  *
  * It also hides the SDK's relay messages from the extension's own listeners, so call `init()`
  * before adding listeners.

@@ -4,8 +4,9 @@ import type { Client, GlobalTarget, Integration } from '../types.ts';
  * `error` and `unhandledrejection` on the context's global (`self` in the service worker,
  * `window` in pages and content scripts), as sentry-javascript's GlobalHandlers. Listeners, not
  * `onerror` assignments, so nothing of the host page is replaced: a content script's listeners
- * live in its isolated world and do fire there (architecture.md field notes). `ours` tells the
- * errors to report from the rest (relay.ts: the host page's own errors in a content script).
+ * live in its isolated world and do fire there (docs/architecture.md#chrome-field-notes). `ours`
+ * tells the errors to report from the rest (relay.ts: the host page's own errors in a content
+ * script).
  */
 export function globalHandlers(
   ours?: (client: Client, file: string | undefined, error: unknown) => boolean,

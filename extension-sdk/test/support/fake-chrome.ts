@@ -19,7 +19,8 @@ type MessageListener = Parameters<ChromeApi['runtime']['onMessage']['addListener
  * - alarms fire through timers (so `vi.useFakeTimers` drives them) and are clamped to 30 s, as
  *   Chrome 120+ does; a fired alarm is delivered to the live worker, or starts one;
  * - a throw inside an event listener is caught and logged by the "browser", never reaching the
- *   global `error` handler (architecture.md field notes); `errors` keeps them for assertions;
+ * global `error` handler (docs/architecture.md#chrome-field-notes); `errors` keeps them for
+ * assertions;
  * - `runtime.sendMessage` reaches the other contexts' `onMessage` listeners, resolves with the
  *   first `sendResponse` (waiting when a listener returned `true`), and rejects with Chrome's
  *   message when no one listens;
@@ -323,7 +324,8 @@ function deliver(
     for (const c of targets) {
       for (const outcome of c.chrome.runtime.onMessage.dispatch(message, sender, respond)) {
         if ('thrown' in outcome && !answered) {
-          // The sender gets a plain Error with the message only (architecture.md field notes).
+          // The sender gets a plain Error with the message only
+          // (docs/architecture.md#chrome-field-notes).
           answered = true;
           reject(new Error(String((outcome.thrown as Error | undefined)?.message)));
         } else if ('value' in outcome && outcome.value === true) waiting = true;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The ingest → triage queue message (architecture.md, "Queue message"). Versioned by `v`: a
+ * The ingest → triage queue message (docs/architecture.md#queue-messages). Versioned by `v`: a
  * consumer that meets a version it does not know must not guess at its meaning.
  */
 export const TriageQueueMessageSchema = z.strictObject({
@@ -15,7 +15,7 @@ export const TriageQueueMessageSchema = z.strictObject({
 export type TriageQueueMessage = z.infer<typeof TriageQueueMessageSchema>;
 
 /**
- * The triage → fixer queue message (architecture.md, "The fixer"; issue 10, item 1). `attempt` is
+ * The triage → fixer queue message (docs/architecture.md#the-fixer; issue 10, item 1). `attempt` is
  * the 1-based attempt number the message asks for: the consumer starts exactly that attempt or
  * acknowledges the message as stale, so a redelivery can never start a second one. `feedback` is
  * the scrubbed, size-capped summary of the previous attempt's failed checks (item 4).

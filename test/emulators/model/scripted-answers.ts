@@ -2,7 +2,7 @@ import { structuredPatch } from 'diff';
 
 /**
  * Model answers for tests and the fix bench (issue 9, items 7 and 8): the text a model would
- * write, in the SEARCH/REPLACE format (architecture.md, "Model output format"), good and bad.
+ * write, in the SEARCH/REPLACE format (docs/architecture.md#model-output-format), good and bad.
  *
  * The hostile ones are what a model steered by a prompt injection would answer. Each is a
  * well-formed edit that applies cleanly to the file it names, so it reaches the guardrails —

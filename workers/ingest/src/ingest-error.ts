@@ -24,7 +24,7 @@ const STATUS: Record<IngestErrorCode, number> = {
 
 /**
  * The ingest Worker's one error type. Its message is fixed per use and never quotes the request:
- * the body is attacker-controlled and may hold personal data (architecture.md, 400 contract).
+ * the body is attacker-controlled and may hold personal data (docs/api.md#errors).
  */
 export class IngestError extends Error implements PublicError {
   override readonly name = 'IngestError';

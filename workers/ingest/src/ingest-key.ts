@@ -14,9 +14,9 @@ const EXTENSION_ORIGIN = /^chrome-extension:\/\/([a-p]{32})$/;
 
 /**
  * The ingest key names one registered extension. It ships inside the extension, so it is an
- * identifier rather than a secret (architecture.md); the `?key=` form exists for `sendBeacon`,
- * which cannot set headers. The optional allow-list filters honest browsers by `Origin`; it is not
- * a defence against a forged header, rate limits are.
+ * identifier rather than a secret (docs/architecture.md#trust-boundaries); the `?key=` form exists
+ * for `sendBeacon`, which cannot set headers. The optional allow-list filters honest browsers by
+ * `Origin`; it is not a defence against a forged header, rate limits are.
  */
 export function authenticate(c: Context, keys: KeyIndex): ExtensionConfig {
   const key = c.req.header('x-homeostat-key') ?? c.req.query('key');

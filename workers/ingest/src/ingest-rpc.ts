@@ -17,8 +17,8 @@ import { resolutionChanged } from './resolution-sync.ts';
  * used by triage's Sentry importer (issue 13, item 2) and its resolution push (issue 14, item 3).
  * A service binding rather than an HTTP
  * route: it is reachable only from Workers of the same account that declare it, so ingest — the
- * one Worker exposed to the internet, holding no secrets (architecture.md) — needs no shared
- * token to tell triage from the public, and the call costs no extra request.
+ * one Worker exposed to the internet, holding no secrets (docs/architecture.md#trust-boundaries) —
+ * needs no shared token to tell triage from the public, and the call costs no extra request.
  */
 export class IngestRpc extends WorkerEntrypoint<Env> {
   /** See `ingestImported`. */

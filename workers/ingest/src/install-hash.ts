@@ -1,6 +1,7 @@
 /**
  * The install id is random, but it is still a stable per-person identifier: it is hashed together
- * with the extension id before it names a Durable Object or reaches storage (architecture.md).
+ * with the extension id before it names a Durable Object or reaches storage
+ * (docs/architecture.md#personal-data).
  */
 export async function hashInstall(extensionId: string, installId: string): Promise<string> {
   const data = new TextEncoder().encode(`${extensionId}\n${installId}`);

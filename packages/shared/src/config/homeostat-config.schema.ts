@@ -12,7 +12,10 @@ import { EndpointUrlSchema } from './endpoint-url.schema.ts';
 /** Chrome extension ids are 32 letters a–p (the hex digits of a key hash shifted to a–p). */
 export const ExtensionIdSchema = z.string().regex(/^[a-p]{32}$/, 'must be 32 letters a-p');
 
-/** Public ingest keys ship inside the extension: identifiers, not secrets (architecture.md). */
+/**
+ * Public ingest keys ship inside the extension: identifiers, not secrets
+ * (docs/architecture.md#trust-boundaries).
+ */
 export const IngestKeySchema = z
   .string()
   .regex(
@@ -201,7 +204,7 @@ export const RepositoryConfigSchema = z.strictObject({
     .describe(
       "CI check names that must be green on a fix PR's head commit before it is marked ready or merged.",
     ),
-  // architecture.md, "Models": unknown is treated as private.
+  // docs/architecture.md#models: unknown is treated as private.
   visibility: z
     .enum(['private', 'public'])
     .default('private')

@@ -34,7 +34,7 @@ export interface FingerprintResult {
 
 // Beyond the top few frames, callers differ by entry point (a message listener, an alarm, a
 // popup click) while the bug stays where it was; Chrome also keeps only 10 frames by default and
-// async stacks lose callers reached through `.then()` (architecture.md "Field notes").
+// async stacks lose callers reached through `.then()` (docs/architecture.md#chrome-field-notes).
 const MAX_CONTRIBUTING = 5;
 
 /** `[component, normalised path, frame]` */
@@ -85,7 +85,8 @@ function contributing(frames: StackFrame[], inAppOnly: boolean): Contribution[] 
  *    variant: a crash inside a library is still better told apart by where than by its message;
  * 3. when no frame contributes at all, the parameterised message and the surface. A failed
  *    promise-based `chrome.*` call rejects with a frameless `Error: No tab with id: 1842.`
- *    (architecture.md "Field notes"), and the same message from the popup and from the service
+ * (docs/architecture.md#chrome-field-notes), and the same message from the popup and from the
+ * service
  *    worker are two call sites, so the surface stands in for the missing frames. With frames it
  *    would only split one bug shared by two surfaces, so it counts only here.
  * The message never counts while frames do (Sentry: "ignored because stacktrace takes

@@ -5,7 +5,8 @@ import { RepoSlugSchema } from '../config/homeostat-config.schema.ts';
  * The triage Worker's RPC entrypoint (`TriageRpc`, a service binding with
  * `entrypoint = "TriageRpc"`), as one contract both sides compile against (issue 11, section 5:
  * canary-monitor kept its own copy of the shape). Only triage holds GitHub credentials
- * (architecture.md), so canary-monitor asks it to post on a release's tracking issue.
+ * (docs/architecture.md#trust-boundaries), so canary-monitor asks it to post on a release's
+ * tracking issue.
  *
  * Both sides validate with these schemas: triage the input (it is a trust boundary, whoever
  * calls), canary-monitor its own input before the call (a refusal is then a local, final error,

@@ -32,9 +32,10 @@ const POSITION = /:(\d{1,9})(?::(\d{1,9}))?$/;
 
 /**
  * Frames in the order printed (innermost first). A V8 stack starts with the message, which can
- * span lines (JSON.parse quotes its input with raw newlines, architecture.md "Field notes"); those
- * lines are never frames: once one V8 `at` frame is seen, only `at` lines count. Firefox and
- * Safari print frames only, one `function@location` (or a bare location) per line.
+ * span lines (JSON.parse quotes its input with raw newlines,
+ * docs/architecture.md#chrome-field-notes); those lines are never frames: once one V8 `at` frame is
+ * seen, only `at` lines count. Firefox and Safari print frames only, one `function@location` (or a
+ * bare location) per line.
  */
 export function parseStack(stack: string): StackFrame[] {
   const v8: StackFrame[] = [];
@@ -123,7 +124,8 @@ function makeFrame(fn: string, loc: string, isAsync: boolean, isEval: boolean): 
 }
 
 // Extension origins carry a per-install id (Firefox, Safari) or a per-build id (unpacked vs store
-// Chrome builds, architecture.md "Field notes"), so it is the scheme that marks our own code. The
+// Chrome builds, docs/architecture.md#chrome-field-notes), so it is the scheme that marks our own
+// code. The
 // `[a-z-]*` prefix covers chrome-, moz-, safari-web-, legacy safari- and ms-browser-extension.
 // webpack:// paths are the extension's sources once its frames have been source-mapped.
 const OWN_CODE = /^(?:[a-z-]*extension|webpack):\/\//i;

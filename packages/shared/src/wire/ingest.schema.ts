@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isVersion } from '../version/compare-versions.ts';
 
 /**
- * The ingest wire contract (architecture.md, "Ingest — POST /v1/events" and "/v1/sessions").
+ * The ingest wire contract (docs/api.md#post-v1events and #post-v1sessions).
  * Every field has a size limit so that one request's cost is bounded before any work is done;
  * the body as a whole is capped at `INGEST_LIMITS.maxBodyBytes` before it is parsed at all.
  * Unknown fields are stripped rather than rejected, so an SDK newer than the server still reports.
@@ -122,7 +122,10 @@ export type IngestEventInput = z.input<typeof IngestEventSchema>;
 const EnvelopeShape = {
   sdk: z.object({ name: z.string().min(1).max(64), version: z.string().min(1).max(32) }),
   extension: z.object({
-    /** The running id: unpacked and store builds of one extension differ (architecture.md). */
+    /**
+     * The running id: unpacked and store builds of one extension differ
+     * (docs/architecture.md#chrome-field-notes).
+     */
     id: z.string().regex(/^[A-Za-z0-9@._{}-]{1,64}$/, 'must be an extension id'),
     version: ExtensionVersionSchema,
   }),

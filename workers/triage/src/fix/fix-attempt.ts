@@ -149,7 +149,8 @@ export async function processFixMessage(
   const issueRow = await getIssueRow(deps.db, key);
   const issue = issueRow === null ? null : issueRefOf(issueRow);
   if (issueRow === null || issue === null) return { kind: 'skipped', reason: 'issue_missing' };
-  // Critical problems never get a PR (architecture.md, policy classes); unknown ones need a human.
+  // Critical problems never get a PR (docs/architecture.md#policy-classes); unknown ones need a
+  // human.
   const policyClass = issueRow.class ?? 'unknown';
   const autoFixable = policyClass === 'safe' || policyClass === 'needs-validation';
 

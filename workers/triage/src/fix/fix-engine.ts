@@ -12,7 +12,7 @@ import type { GuardrailVerdict } from './guardrails/guardrails.ts';
  *
  * Patterns come first because they cost nothing and are reproducible; the model runs only when
  * no pattern applies at the repository's confidence threshold. Whatever produced a candidate, the
- * same guardrails decide whether it may become a PR (architecture.md, "Guardrails"), and every
+ * same guardrails decide whether it may become a PR (docs/architecture.md#guardrails), and every
  * verdict is recorded. The stages are injected (`FixStages`), so the queue consumer, the fix
  * bench and the tests run the same orchestration against real or scripted parts; the consumer
  * splits it at the model call, the one step a redelivery must never repeat.

@@ -1,7 +1,7 @@
 import type { Surface } from '@homeostat/shared';
 
 /**
- * The fixer's contracts (issue 9; architecture.md, "The fixer"): what each stage hands the next.
+ * The fixer's contracts (issue 9; docs/architecture.md#the-fixer): what each stage hands the next.
  *
  *   RepoSnapshot (source/) ─┐
  *   source maps (sourcemap/) ┴→ localize (localize/) → FixContext
@@ -100,7 +100,7 @@ export interface FixContext {
   editablePaths: string[];
 }
 
-/** One SEARCH/REPLACE edit (architecture.md, "Model output format"). */
+/** One SEARCH/REPLACE edit (docs/architecture.md#model-output-format). */
 export interface FileEdit {
   path: string;
   search: string;

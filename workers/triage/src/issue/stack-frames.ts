@@ -5,7 +5,7 @@ import { matchesAny } from './path-glob.ts';
  * Finds the extension's own frames in a (scrubbed) stack trace and maps them to repository paths
  * through `sourceRoots`, so the issue can mark in-app frames and the policy can see which files
  * are involved. V8 frames look like `at fn (chrome-extension://<id>/path.js:1:2)` or
- * `at chrome-extension://<id>/path.js:1:2` (architecture.md, "Field notes").
+ * `at chrome-extension://<id>/path.js:1:2` (docs/architecture.md#chrome-field-notes).
  */
 
 const FRAME_URL = /chrome-extension:\/\/[a-p]{32}(\/[^\s:)]*)(?::\d+){0,2}/;

@@ -3,10 +3,10 @@ import type { GitHubRequest } from '../github/github-request.ts';
 import { repoKey } from '../issue/issue-store.ts';
 
 /**
- * The dry-run outbox (issue 5, item 7; architecture.md, "Modes"): without GitHub credentials every
- * write triage would send is stored here as the exact request — method, path below the API base
- * URL, JSON body — instead of being sent. `key` makes recording idempotent: a redelivered message
- * records nothing twice. `depends_on` names the entry whose (never created) issue a path's
+ * The dry-run outbox (issue 5, item 7; docs/architecture.md#modes): without GitHub credentials
+ * every write triage would send is stored here as the exact request — method, path below the API
+ * base URL, JSON body — instead of being sent. `key` makes recording idempotent: a redelivered
+ * message records nothing twice. `depends_on` names the entry whose (never created) issue a path's
  * `{issue_number}` stands for.
  */
 

@@ -20,7 +20,7 @@ import { handleWebhookEvent } from './webhook-handlers.ts';
 import { verifyGitHubSignature } from './webhook-signature.ts';
 
 /**
- * `POST /github/webhook` (architecture.md, "Triage — POST /github/webhook"; issue 5, item 5).
+ * `POST /github/webhook` (docs/api.md#post-githubwebhook; issue 5, item 5).
  * Order matters: the body size is capped before it is read, the HMAC is verified over the raw
  * bytes before anything is parsed, the delivery id is claimed before anything is done, and
  * every event triage does not use is answered 2xx so GitHub does not mark it failed.

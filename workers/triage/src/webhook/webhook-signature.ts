@@ -2,7 +2,7 @@
  * GitHub's `X-Hub-Signature-256`: `sha256=` + hex HMAC-SHA256 of the raw request body under the
  * webhook secret (docs.github.com/webhooks/using-webhooks/validating-webhook-deliveries). It is
  * checked over the exact bytes received, before any parsing, with `crypto.subtle.verify`, which
- * compares in constant time (architecture.md, "Triage — POST /github/webhook").
+ * compares in constant time (docs/api.md#post-githubwebhook).
  */
 const HEADER = /^sha256=([0-9a-f]{64})$/i;
 

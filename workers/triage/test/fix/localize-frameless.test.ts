@@ -9,8 +9,8 @@ import { parseSource } from '../../src/fix/localize/parse-source.ts';
 import { extension, report, repository, snapshotOf } from './localize-fixtures.ts';
 
 // An unbundled MV3 extension at the repository root: a module service worker, a popup page and a
-// content script, sharing lib/ modules. Chrome's frameless errors (architecture.md, "Field
-// notes") must be traced to the calls that raise them.
+// content script, sharing lib/ modules. Chrome's frameless errors
+// (docs/architecture.md#chrome-field-notes) must be traced to the calls that raise them.
 const FILES: Record<string, string> = {
   'manifest.json': JSON.stringify({
     manifest_version: 3,

@@ -11,7 +11,7 @@ import {
   parseSearchReplace,
 } from '../../src/fix/model/search-replace.ts';
 
-// The SEARCH/REPLACE parser (architecture.md, "Model output format"; ai-autofix.md §6).
+// The SEARCH/REPLACE parser (docs/architecture.md#model-output-format; ai-autofix.md §6).
 
 function parsed(answer: string) {
   const out = parseSearchReplace(answer);

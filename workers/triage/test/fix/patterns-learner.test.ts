@@ -9,7 +9,7 @@ import {
 import { getPattern } from '../../src/fix/patterns/pattern-store.ts';
 
 /**
- * The learner (seed 001 "PatternLearner"; architecture.md defaults): EMA with α = 0.1, uses,
+ * The learner (seed 001 "PatternLearner"; docs/architecture.md#defaults): EMA with α = 0.1, uses,
  * successes and failures counted, retirement under 0.5 after 10 uses, each outcome counted once,
  * and nothing at all outside production.
  */

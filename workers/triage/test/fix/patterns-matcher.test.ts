@@ -12,7 +12,7 @@ import { getPattern, setPatternState } from '../../src/fix/patterns/pattern-stor
 import { code, fixContext } from './patterns-context.ts';
 
 /**
- * The matcher's rules (issue 9 item 4; architecture.md "Defaults inherited from the seeds"):
+ * The matcher's rules (issue 9 item 4; docs/architecture.md#defaults):
  * confidence ≥ threshold, fuzzy matches × 0.8, learned patterns of the repository first,
  * retired and quarantined never, and a summary that is Homeostat's own text.
  */
@@ -170,7 +170,7 @@ describe('threshold and fuzzy matches', () => {
     expect,
   }) => {
     // A throw inside a background onMessage listener reaches the sender as a plain Error
-    // (architecture.md field notes): same message, other type.
+    // (docs/architecture.md#chrome-field-notes): same message, other type.
     const ctx = readCtx({ type: 'Error' });
     const strict = await matchPattern(env.DB, ctx, { repo: 'acme/tab-tools' });
     expect(strict.ok).toBe(false);

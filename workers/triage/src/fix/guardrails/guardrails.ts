@@ -12,7 +12,7 @@ import { checkUrls } from './checks/url.check.ts';
 import { isTestPath, reviewFile } from './file-review.ts';
 
 /**
- * The guardrails (issue 9 item 6; architecture.md, "The fixer" → "Guardrails"): deterministic
+ * The guardrails (issue 9 item 6; docs/architecture.md#guardrails): deterministic
  * checks that every candidate passes, from the pattern library or a model alike, before it may
  * become a commit. Prompts are advisory (research ai-autofix.md §8 T11); these are not. Each
  * rejection names a closed reason, the path (once it is known to be a valid repository path) and

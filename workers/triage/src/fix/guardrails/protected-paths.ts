@@ -1,5 +1,5 @@
 /**
- * Files no fix may touch, whatever the stack says (architecture.md, "The fixer" → "Guardrails":
+ * Files no fix may touch, whatever the stack says (docs/architecture.md#guardrails:
  * never `manifest.json`, `.github/**`, `package.json`, lockfiles, CI or build config; research
  * ai-autofix.md §8 T3, T4, T6). The one list, kept here so every guardrail and test reads the same
  * thing. They are where an injected "fix" does lasting harm: extension permissions and CSP (the

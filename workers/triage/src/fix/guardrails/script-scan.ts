@@ -10,7 +10,7 @@ import type {
 
 /**
  * One walk over a parsed script that gathers everything the guardrails compare between a file's
- * before and after (architecture.md, "Guardrails"; research ai-autofix.md §8 T3, T4, T9): code
+ * before and after (docs/architecture.md#guardrails; research ai-autofix.md §8 T3, T4, T9): code
  * that runs strings or remote code, network and environment sinks, test and assertion calls,
  * module specifiers, non-ASCII identifiers, and the literal text (strings, templates, comments,
  * JSX text, numbers) that the URL and PII checks read. The guardrails never decide on one file

@@ -3,11 +3,11 @@ import type { Candidate } from '../fix.types.ts';
 import type { GuardrailReason, GuardrailVerdict } from './guardrails.ts';
 
 /**
- * Every guardrail verdict is recorded (architecture.md, "Guardrails": a rejection is recorded with
- * its reason and never becomes a PR) in `fix_guardrail_verdicts`, keyed by run, fingerprint,
- * attempt and the hash of the normalised change: queue delivery is at-least-once, and a
- * redelivered attempt that judges the same diff again records nothing new. Only reason codes and
- * paths are stored: details and content stay out of D1.
+ * Every guardrail verdict is recorded (docs/architecture.md#guardrails: a rejection is recorded
+ * with its reason and never becomes a PR) in `fix_guardrail_verdicts`, keyed by run, fingerprint,
+ * attempt and the hash of the normalised change: queue delivery is at-least-once, and a redelivered
+ * attempt that judges the same diff again records nothing new. Only reason codes and paths are
+ * stored: details and content stay out of D1.
  */
 
 export interface VerdictInput {

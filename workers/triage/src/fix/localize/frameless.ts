@@ -9,7 +9,7 @@ import { isEditablePath } from './path-filters.ts';
 import { isTestPath } from './related-tests.ts';
 
 /**
- * Errors Chrome raises with no frame at all (architecture.md, "Field notes": a failed
+ * Errors Chrome raises with no frame at all (docs/architecture.md#chrome-field-notes: a failed
  * promise-based `chrome.*` call rejects with a bare `Error: No tab with id: 1842.`). Only the
  * message and the surface are left, so the source is found deterministically: each known message
  * names the Chrome APIs that raise it, the extension's files (inside `paths.include`) are searched

@@ -8,10 +8,10 @@ import { findSourceFile, isEditablePath, packageToRepoPath } from './path-filter
  * The extension's own frames of a (scrubbed) sample stack, and their repository locations
  * (issue 9, item 3: "in-app frames only"). A frame is the extension's own code when its URL is
  * `chrome-extension://<id>/…` for ANY id (unpacked and store builds of one release have different
- * ids, architecture.md "Field notes") and parse-stack.ts did not mark it as a bundled library or
- * an inlined compiler helper. Each is mapped through the release's source maps first, then
- * through `sourceRoots`, and kept only if it lands on a file of the snapshot that the config lets
- * the fixer touch.
+ * ids, docs/architecture.md#chrome-field-notes) and parse-stack.ts did not mark it as a bundled
+ * library or an inlined compiler helper. Each is mapped through the release's source maps first,
+ * then through `sourceRoots`, and kept only if it lands on a file of the snapshot that the config
+ * lets the fixer touch.
  */
 
 export const MAX_FRAMES = 30;

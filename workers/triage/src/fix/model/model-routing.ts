@@ -2,12 +2,12 @@ import type { HomeostatConfig } from '@homeostat/shared';
 import type { ModelProvider } from './model-client.ts';
 
 /**
- * Which providers an attempt may use, in order (issue 9, item 5; architecture.md, "Models"):
+ * Which providers an attempt may use, in order (issue 9, item 5; docs/architecture.md#models):
  *
  *   1. privacy: a private repository's code goes only to providers marked `privateCode`; a
  *      repository the config does not list, or lists without a visibility, counts as private;
  *   2. credentials: a provider whose API key secret is unset is skipped (no model key, no model
- *      call: architecture.md, "Modes");
+ *      call: docs/architecture.md#modes);
  *   3. tier: attempt 1 uses the lowest tier present, each retry the next one up, staying at the
  *      top once there is none higher — a stronger model for a fix the cheap one got wrong;
  *   4. price: within the tier, cheapest worst case first for this prompt (config order breaks

@@ -1,7 +1,7 @@
 import type { FileEdit } from '../fix.types.ts';
 
 /**
- * The model's answer → SEARCH/REPLACE edits (architecture.md, "Model output format"; research
+ * The model's answer → SEARCH/REPLACE edits (docs/architecture.md#model-output-format; research
  * ai-autofix.md §5–§6). The answer is untrusted text: it is size-capped before any parsing, only
  * well-formed blocks become edits, every other line is ignored, and a malformed block is reported
  * with a closed reason and its position — never with its text, which is the model's (and through

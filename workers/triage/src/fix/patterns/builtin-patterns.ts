@@ -3,9 +3,9 @@ import type { TransformId } from './transforms/transform.types.ts';
 
 /**
  * The built-in patterns (issue 9 item 4): the common ways extensions fail, in the words each
- * engine uses (architecture.md "Field notes"; messages as Chrome, Safari and Firefox print them).
- * One row per wording, so that each wording earns or loses its own confidence. Ids are stable:
- * changing a signature means a new id (the seed never overwrites what a row has learned).
+ * engine uses (docs/architecture.md#chrome-field-notes; messages as Chrome, Safari and Firefox
+ * print them). One row per wording, so that each wording earns or loses its own confidence. Ids are
+ * stable: changing a signature means a new id (the seed never overwrites what a row has learned).
  */
 
 export interface BuiltinPattern {

@@ -1,7 +1,7 @@
 import { TriageError } from '../../errors.ts';
 
 /**
- * The branch a fingerprint's fix lives on (architecture.md, "PR conventions"):
+ * The branch a fingerprint's fix lives on (docs/architecture.md#pr-conventions):
  * `homeostat/fix-<first 12 hex of the fingerprint>`. Deterministic, so the branch name alone finds
  * the fix's pull request again (Renovate's stateless dedupe, ai-autofix.md §9), and one
  * fingerprint can never have two fix branches. 12 hex digits (48 bits) keep collisions between

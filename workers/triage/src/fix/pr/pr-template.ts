@@ -18,11 +18,12 @@ import {
 import type { Candidate, FileChange } from '../fix.types.ts';
 
 /**
- * The pull request Homeostat opens for a fix (issue 10, item 2; architecture.md, "PR
- * conventions"): title, body and commit message written by Homeostat from validated fields only —
- * the problem, its evidence, what changed and why, how it was validated, the attempt, and where
- * the change came from (pattern, or model with tokens and cost) — and `Fixes #<its own issue>` as
- * the one reference. No images, no outside links, no @mentions, no HTML except the marker.
+ * The pull request Homeostat opens for a fix (issue 10, item 2;
+ * docs/architecture.md#pr-conventions): title, body and commit message written by Homeostat from
+ * validated fields only — the problem, its evidence, what changed and why, how it was validated,
+ * the attempt, and where the change came from (pattern, or model with tokens and cost) — and
+ * `Fixes #<its own issue>` as the one reference. No images, no outside links, no @mentions, no HTML
+ * except the marker.
  *
  * Event text (type, message, versions) is attacker-controlled (ai-autofix.md §8 T1, T5), and a PR
  * body travels further than an issue body (notification e-mails, review tools, merge commit

@@ -11,7 +11,7 @@ import {
  * What CI gating does to a fix PR once its required checks have decided (issue 10, item 3): mark
  * it ready, merge it with the head SHA pinned, request review, add labels. Each works in both
  * modes through the `GitDataGateway`; in dry-run mode each call is recorded in the outbox as the
- * exact request instead (architecture.md, "Modes").
+ * exact request instead (docs/architecture.md#modes).
  *
  * Ready for review: GitHub's REST API cannot take a pull request out of draft (`PATCH
  * …/pulls/{pull_number}` has no `draft` field in GitHub's OpenAPI description), so it goes
@@ -117,9 +117,9 @@ export type ReadyResult =
 
 /**
  * Takes the fingerprint's fix PR out of draft in place once CI is green on `headSha`
- * (architecture.md: "draft until the repository's requiredChecks are green on the exact head
- * SHA"): only an open draft whose head is still `headSha`. The PR keeps its number, so the
- * attempt's `pr_number` and the D1 record stay as they are, and GitHub sends
+ * (docs/architecture.md#pr-conventions: a draft until the repository's requiredChecks are green on
+ * the exact head SHA): only an open draft whose head is still `headSha`. The PR keeps its number,
+ * so the attempt's `pr_number` and the D1 record stay as they are, and GitHub sends
  * `pull_request.ready_for_review`, nothing that looks like a refusal.
  *
  * Between the read and the mutation a push could still land (GraphQL takes no expected head):

@@ -20,7 +20,7 @@ import {
 /**
  * Turns a guardrail-approved candidate into a branch, a commit and a draft pull request through
  * GitHub's Git Data API (issue 10, item 2), with Renovate's and Dependabot's manners
- * (ai-autofix.md §9; architecture.md, "PR conventions"):
+ * (ai-autofix.md §9; docs/architecture.md#pr-conventions):
  *
  *   blobs → tree (base_tree = the base commit's tree) → commit (parent = the base commit, author =
  *   the token's own identity) → `refs/heads/homeostat/fix-<fp>` created, or force-moved on a

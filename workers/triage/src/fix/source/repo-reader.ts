@@ -14,12 +14,12 @@ import {
 } from './repo-reader.schema.ts';
 
 /**
- * Read access to a repository at its default branch's head (issue 9, item 1; architecture.md,
- * "Source": files come from the repository, never from the event). One ref request pins the
- * commit; the recursive tree at that commit lists every path with its blob SHA and size; blobs
- * are read on demand. Everything is keyed by SHA, which never changes meaning, so it is cached
- * per isolate: two snapshots of one commit cost one tree request, and an unchanged file one blob
- * request however many commits share it.
+ * Read access to a repository at its default branch's head (issue 9, item 1;
+ * docs/architecture.md#the-fixer: files come from the repository, never from the event). One ref
+ * request pins the commit; the recursive tree at that commit lists every path with its blob SHA and
+ * size; blobs are read on demand. Everything is keyed by SHA, which never changes meaning, so it is
+ * cached per isolate: two snapshots of one commit cost one tree request, and an unchanged file one
+ * blob request however many commits share it.
  */
 
 export interface RepoReaderLimits {

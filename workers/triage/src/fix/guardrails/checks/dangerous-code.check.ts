@@ -4,7 +4,7 @@ import { type DangerKind, scanCodeText, scanHtml } from '../script-scan.ts';
 
 /**
  * No added code that runs strings or remote code, injects markup, or opens a new way out
- * (architecture.md, "Guardrails": no `eval`, `new Function`, `importScripts`, remote `import()`,
+ * (docs/architecture.md#guardrails: no `eval`, `new Function`, `importScripts`, remote `import()`,
  * remote `<script>`, `executeScript` with code strings; research ai-autofix.md §8 T3). Decided on
  * the syntax tree, so spelling (`(0, eval)`, `window['eval']`, `globalThis.eval`) does not matter,
  * by comparing how many of each kind the file has before and after: anything added is rejected,

@@ -6,7 +6,7 @@ import type { GuardrailRejection } from '../guardrails.ts';
 import { protectedPathMatch } from '../protected-paths.ts';
 
 /**
- * Where a change may land (architecture.md, "Guardrails"; research ai-autofix.md §8 T3): a valid
+ * Where a change may land (docs/architecture.md#guardrails; research ai-autofix.md §8 T3): a valid
  * repository path, among the context's editable files (in-app stack files, their direct imports
  * and tests) or a new test beside one of them, inside the repository's `paths.include/exclude`,
  * never a protected file, and against the exact content the context read.

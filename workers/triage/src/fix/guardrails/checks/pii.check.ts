@@ -3,7 +3,7 @@ import type { GuardrailRejection } from '../guardrails.ts';
 import { piiLabels } from '../text-scan.ts';
 
 /**
- * Nothing the PII scrubber would redact may be added (architecture.md, "Guardrails"; research
+ * Nothing the PII scrubber would redact may be added (docs/architecture.md#guardrails; research
  * ai-autofix.md §8 T5): an e-mail address, card number, token or user path in a fix came from
  * somewhere it should not have. Scripts are judged by their literal text (strings, templates,
  * comments, numbers), because the scrubber's `key: value` rule reads code such as

@@ -2,7 +2,7 @@ import type { FileReview } from '../file-review.ts';
 import type { GuardrailRejection } from '../guardrails.ts';
 
 /**
- * A fix may add tests, never take them away (architecture.md, "Guardrails": no deleted tests or
+ * A fix may add tests, never take them away (docs/architecture.md#guardrails: no deleted tests or
  * assertions): the cheapest way to turn CI green is to delete what fails. A test file must not be
  * deleted or emptied, lose `test`/`it`/`describe` calls or `expect`/`assert` calls, or gain
  * `.skip`, `.only`, `.todo`, `xit` and the like (`.only` skips every other test).

@@ -4,7 +4,7 @@ import type { Piece } from '../script-scan.ts';
 import { type UrlKind, urls } from '../text-scan.ts';
 
 /**
- * No added URL or domain (architecture.md, "Guardrails"; research ai-autofix.md §8 T3: a fix that
+ * No added URL or domain (docs/architecture.md#guardrails; research ai-autofix.md §8 T3: a fix that
  * adds `fetch` to an attacker's host, a remote script, or a link for the PR to carry). In scripts
  * only literal text is read (strings, templates, comments, JSX text), so `chrome.runtime.id` and
  * `popup.js` in code are no hosts; other files are read whole. A URL already in the file may

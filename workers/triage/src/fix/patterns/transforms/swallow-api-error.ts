@@ -29,8 +29,8 @@ import {
  * known, expected error (issue 9 item 4d/e): the call at each frame gets
  *   .catch((error) => { if (!String(error?.message ?? error).includes('<expected>')) throw error; })
  * at the end of its `.then` chain — only that error is swallowed, anything else still rejects.
- * Chrome gives these errors no frames (architecture.md "Field notes"), so the localizer points the
- * frames at the candidate call sites and every one of them is fixed.
+ * Chrome gives these errors no frames (docs/architecture.md#chrome-field-notes), so the localizer
+ * points the frames at the candidate call sites and every one of them is fixed.
  */
 
 /** `error` handler lines; `expected` is Homeostat's constant text, never event text. */
