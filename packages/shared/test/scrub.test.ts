@@ -1,5 +1,12 @@
 import { describe, test } from 'vitest';
-import { type IngestEvent, scrubEvent, scrubText, scrubValue } from '../src/index.ts';
+import {
+  type IngestEvent,
+  scrubEvent,
+  scrubEventCore,
+  scrubText,
+  scrubTextCore,
+  scrubValue,
+} from '../src/index.ts';
 
 const EXT = 'chrome-extension://abcdefghijklmnopabcdefghijklmnop';
 
@@ -708,5 +715,47 @@ describe('scrubEvent', () => {
   test('a type name can carry PII too', ({ expect }) => {
     const typed = { ...event, error: { type: 'Error for bob@x.io', message: '' } };
     expect(scrubEvent(typed).error.type).toBe('Error for [email]');
+  });
+});
+
+describe('the SDK core rules', () => {
+  test.for<[string, string]>([
+    ['email, also non-ASCII', 'for josé@correo.es'],
+    ['URL host IPv4', 'GET http://10.0.0.5/x'],
+    ['card', 'card 4111 1111 1111 1111'],
+    ['key by words', 'api_key=abc123'],
+  ])('scrub what all rules scrub: %s', ([, input], { expect }) => {
+    expect(scrubTextCore(input)).toBe(scrubText(input));
+  });
+
+  test.for<[string]>([
+    ['connect ECONNREFUSED 203.0.113.42:443'],
+    ['from fe80::1'],
+    ['+33 6 12 34 56 78'],
+    ['1600 Amphitheatre Parkway'],
+  ])('leave the rest to ingest: %s', ([input], { expect }) => {
+    expect(scrubTextCore(input)).toBe(input);
+    expect(scrubText(input)).not.toBe(input);
+  });
+
+  test.for<[string]>([
+    ['Extension 1.4.2.7 loaded'],
+    ['http://127.0.0.1:8787/'],
+    ['tokenizer: bpe'],
+    ['passphrase: tiger'],
+  ])('keep what all rules keep, or leave it to them: %s', ([input], { expect }) => {
+    expect(scrubTextCore(input)).toBe(input);
+  });
+
+  test('keep a category as it is for ingest to scrub and restrict', ({ expect }) => {
+    const event: IngestEvent = {
+      eventId: 'evt_core_0001',
+      timestamp: 1,
+      surface: 'background',
+      error: { type: 'Error', message: 'x' },
+      breadcrumbs: [{ timestamp: 1, category: 'sms:+14155552671' }],
+    };
+    expect(scrubEventCore(event).breadcrumbs?.[0]?.category).toBe('sms:+14155552671');
+    expect(scrubEvent(scrubEventCore(event)).breadcrumbs?.[0]?.category).toBe('sms__phone_');
   });
 });
