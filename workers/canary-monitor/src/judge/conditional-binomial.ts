@@ -32,6 +32,26 @@ export function windowLogLr(theta1: number, theta0: number, w: WindowCounts): nu
   return x * Math.log(p1 / p0) + (n - x) * Math.log((1 - p1) / (1 - p0));
 }
 
+/**
+ * ℓ_w(θ_j : θ₀) for every θ_j of a grid at once, as x·log(θ_j/θ₀) − n·log((θ_j·r + 1)/(θ₀·r + 1))
+ * with r = S_C/S_B: the same ratio as `windowLogLr` (π(θ) = θr/(θr + 1)), with one log per θ
+ * instead of two. For the many extra evaluations of the one-install bounds (install-robustness.ts);
+ * `logRatios[j]` is log(θ_j/θ₀).
+ */
+export function windowLogLrGrid(
+  thetas: readonly number[],
+  theta0: number,
+  logRatios: readonly number[],
+  w: WindowCounts,
+): number[] {
+  const n = w.canaryAffectedSessions + w.baselineAffectedSessions;
+  if (n === 0 || w.canarySessions === 0 || w.baselineSessions === 0) return thetas.map(() => 0);
+  const r = w.canarySessions / w.baselineSessions;
+  const x = w.canaryAffectedSessions;
+  const log0 = Math.log(theta0 * r + 1);
+  return thetas.map((theta, j) => x * (logRatios[j] ?? 0) - n * (Math.log(theta * r + 1) - log0));
+}
+
 /** log((1/k)·Σ exp(lᵢ)) without overflow: the log of an equally weighted mixture e-value. */
 export function logMeanExp(logs: readonly number[]): number {
   if (logs.length === 0) return 0;

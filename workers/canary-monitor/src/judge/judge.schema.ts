@@ -23,6 +23,14 @@ export const JudgeParamsSchema = z.strictObject({
   criticalRate: z.number().gt(0).lt(1),
   criticalMinSessions: z.int().min(1),
   maxDataGapMinutes: z.int().min(5),
+  /**
+   * The most sessions (and error-affected sessions) ingest counts for one install per version
+   * and window (`RELEASE_HEALTH_LIMITS.maxSessionsPerInstallPerWindow`): one install's largest
+   * share of a window, which every action must survive without (install-robustness.ts).
+   */
+  installCap: z.int().min(1),
+  /** Distinct installs an action needs behind it (at least this many in one window). */
+  minInstalls: z.int().min(1),
 });
 export type JudgeParams = z.infer<typeof JudgeParamsSchema>;
 
@@ -49,6 +57,15 @@ export const HealthWindowSchema = z.strictObject({
   canaryNewInstallAffectedSessions: count,
   baselineNewInstallSessions: count,
   baselineNewInstallAffectedSessions: count,
+  /**
+   * Distinct installs behind `canarySessions` and behind `canaryAffectedSessions`
+   * (release_health `installs`, `error_installs`; issue 11 item 2). 0 on a row written before
+   * ingest counted them: then one install may be behind all of it.
+   */
+  canaryInstalls: count,
+  canaryAffectedInstalls: count,
+  baselineInstalls: count,
+  baselineAffectedInstalls: count,
 });
 export type HealthWindow = z.infer<typeof HealthWindowSchema>;
 
@@ -64,6 +81,8 @@ export const FingerprintCountsSchema = z.strictObject({
   class: z.string().min(1),
   canarySessions: count,
   baselineSessions: count,
+  /** Distinct installs that reported it (`fingerprints.installs`, all versions). */
+  installs: count,
 });
 export type FingerprintCounts = z.infer<typeof FingerprintCountsSchema>;
 
@@ -74,6 +93,33 @@ export const CountsSchema = z.strictObject({
   baselineAffectedSessions: count,
 });
 export type Counts = z.infer<typeof CountsSchema>;
+
+/**
+ * The evidence with one install's largest share of every window left out (install-robustness.ts):
+ * what an action must also pass, so that no single install can trigger or flip one.
+ */
+export const RobustStateSchema = z.strictObject({
+  /** Σ over windows of the least ℓ_w(θ_j : θ₀) without one install, since the rollout started. */
+  logLrHalt: z.array(z.number()),
+  /** Σ of the least ℓ_w(1 : θ_bad) without one install, since the stage started. */
+  logLrSafe: z.number(),
+  /** Σ of the most ℓ_w(1 : θ_bad) without one install: could one install be blocking promotion? */
+  logLrSafeBest: z.number(),
+  /** Canary counts since the rollout started without one install's affected sessions. */
+  canarySessions: count,
+  canaryAffectedSessions: count,
+  /** Canary sessions since the stage started without one install's sessions. */
+  stageCanarySessions: count,
+  /**
+   * Lower bounds of the distinct installs behind the evidence: the most seen in one window (the
+   * same install may be counted in every window, so the windows cannot be added up).
+   */
+  stageCanaryInstalls: count,
+  canaryAffectedInstalls: count,
+  /** Consecutive windows with sessions beyond what one install can hold. */
+  trailingDataWindows: count,
+});
+export type RobustState = z.infer<typeof RobustStateSchema>;
 
 export const JudgeStateSchema = z.strictObject({
   /** The stage the stage-scoped fields belong to; a new stage resets them (§4.2 step 2). */
@@ -94,6 +140,7 @@ export const JudgeStateSchema = z.strictObject({
   trailingDataWindows: count,
   gapAlerted: z.boolean(),
   inconclusiveAlerted: z.boolean(),
+  robust: RobustStateSchema,
 });
 export type JudgeState = z.infer<typeof JudgeStateSchema>;
 
@@ -137,6 +184,12 @@ export const REASONS = [
   'min_sessions',
   'insufficient_evidence',
   'halt_needs_affected_sessions',
+  // A halt or promotion the evidence gives, but not without one install's share (issue 11 item 2).
+  'single_install_sensitive',
+  // On an INCONCLUSIVE: without one install's share the evidence would have promoted.
+  'single_install_may_block',
+  // Fewer distinct installs than `minInstalls` behind the halt or promotion.
+  'too_few_installs',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
@@ -170,6 +223,13 @@ export const JudgeOutputSchema = z.strictObject({
     criticalFingerprints: z.array(z.string()),
     /** Diagnostic: the share of all canary sessions that came from installs younger than 24 h. */
     newInstallShare: z.number().nullable(),
+    /** The same tests with one install's share of every window left out. */
+    robust: z.strictObject({
+      logEHalt: z.number(),
+      logESafe: z.number(),
+      logESafeBest: z.number(),
+      criticalLowerBound: z.number().nullable(),
+    }),
   }),
 });
 export type JudgeOutput = z.infer<typeof JudgeOutputSchema>;

@@ -1,11 +1,13 @@
-import type { HomeostatConfig } from '@homeostat/shared';
+import { type HomeostatConfig, RELEASE_HEALTH_LIMITS } from '@homeostat/shared';
 import {
   logMeanExp,
   rateRatioEstimate,
   type WindowCounts,
   wilsonInterval,
   windowLogLr,
+  windowLogLrGrid,
 } from './conditional-binomial.ts';
+import { installShare, leaveOneInstallOut, oneInstallMost } from './install-robustness.ts';
 import type {
   Counts,
   Decision,
@@ -17,6 +19,7 @@ import type {
   JudgeParams,
   JudgeState,
   Reason,
+  RobustState,
 } from './judge.schema.ts';
 
 /** 5-minute windows, the unit of release_health (D1-schema.sql) and of the cron. */
@@ -29,6 +32,11 @@ const Z99_ONE_SIDED = 2.3263478740408408;
  * (§4.2 step 3). A constant, not a parameter: §4.3 leaves it out of the tunable set.
  */
 export const CRITICAL_FINGERPRINT_MIN_CANARY_SESSIONS = 3;
+/**
+ * Distinct installs a halt or a promotion needs behind it (issue 11 item 2): more than one, so no
+ * single install carries it, and as many as the critical-fingerprint guardrail's sessions.
+ */
+export const MIN_INSTALLS = 3;
 
 export function judgeParamsFromConfig(canary: HomeostatConfig['canary']): JudgeParams {
   return {
@@ -45,6 +53,8 @@ export function judgeParamsFromConfig(canary: HomeostatConfig['canary']): JudgeP
     criticalRate: canary.criticalRate,
     criticalMinSessions: canary.criticalMinSessions,
     maxDataGapMinutes: canary.maxDataGapMinutes,
+    installCap: RELEASE_HEALTH_LIMITS.maxSessionsPerInstallPerWindow,
+    minInstalls: MIN_INSTALLS,
   };
 }
 
@@ -53,6 +63,18 @@ const zeroCounts = (): Counts => ({
   canaryAffectedSessions: 0,
   baselineSessions: 0,
   baselineAffectedSessions: 0,
+});
+
+const initialRobustState = (params: JudgeParams): RobustState => ({
+  logLrHalt: params.thetaGrid.map(() => 0),
+  logLrSafe: 0,
+  logLrSafeBest: 0,
+  canarySessions: 0,
+  canaryAffectedSessions: 0,
+  stageCanarySessions: 0,
+  stageCanaryInstalls: 0,
+  canaryAffectedInstalls: 0,
+  trailingDataWindows: 0,
 });
 
 export function initialJudgeState(params: JudgeParams, stageIndex = 0): JudgeState {
@@ -70,6 +92,7 @@ export function initialJudgeState(params: JudgeParams, stageIndex = 0): JudgeSta
     trailingDataWindows: 0,
     gapAlerted: false,
     inconclusiveAlerted: false,
+    robust: initialRobustState(params),
   };
 }
 
@@ -104,7 +127,7 @@ export function establishedCounts(w: HealthWindow): WindowCounts {
  * "the service-worker start-failure class"; nothing classifies start failures yet, so only
  * triage's class counts here. Sorted, so the output does not depend on the loader's order.
  */
-function criticalFingerprints(fingerprints: readonly FingerprintCounts[]): string[] {
+function criticalFingerprints(fingerprints: readonly FingerprintCounts[]): FingerprintCounts[] {
   return fingerprints
     .filter(
       (f) =>
@@ -112,8 +135,65 @@ function criticalFingerprints(fingerprints: readonly FingerprintCounts[]): strin
         f.canarySessions >= CRITICAL_FINGERPRINT_MIN_CANARY_SESSIONS &&
         f.baselineSessions === 0,
     )
-    .map((f) => f.fingerprint)
-    .sort();
+    .sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
+}
+
+/**
+ * Folds one window into the evidence without one install's share (install-robustness.ts): each
+ * test takes the corner least favourable to the action it could lead to, per alternative θ, so
+ * the mixture is a lower bound whatever one install sent. The counts leave out the install's
+ * affected sessions (the critical rate) or its sessions (the stage's exposure).
+ */
+function addRobust(
+  params: JudgeParams,
+  /** log(θ_j/θ₀) per thetaGrid entry, computed once per look. */
+  logRatios: readonly number[],
+  r: RobustState,
+  w: HealthWindow,
+  e: WindowCounts,
+): RobustState {
+  const cap = params.installCap;
+  const canary = installShare(cap, {
+    sessions: w.canarySessions,
+    affectedSessions: w.canaryAffectedSessions,
+    installs: w.canaryInstalls,
+    affectedInstalls: w.canaryAffectedInstalls,
+    established: { sessions: e.canarySessions, affectedSessions: e.canaryAffectedSessions },
+  });
+  const baseline = installShare(cap, {
+    sessions: w.baselineSessions,
+    affectedSessions: w.baselineAffectedSessions,
+    installs: w.baselineInstalls,
+    affectedInstalls: w.baselineAffectedInstalls,
+    established: { sessions: e.baselineSessions, affectedSessions: e.baselineAffectedSessions },
+  });
+  const out = leaveOneInstallOut(e, canary, baseline);
+  // Corners that coincide (nothing of that kind to leave out) are evaluated once.
+  const grid = (c: WindowCounts) => windowLogLrGrid(params.thetaGrid, params.theta0, logRatios, c);
+  const haltA = grid(out.baselineClean);
+  const haltB = canary.affected === 0 ? haltA : grid(out.canaryErroredBaselineClean);
+  const logLrHalt = haltA.map((a, j) => (r.logLrHalt[j] ?? 0) + Math.min(a, haltB[j] ?? a));
+  const safe = (c: WindowCounts) => windowLogLr(1, params.thetaBad, c);
+  const safeA = safe(out.baselineClean);
+  const safeB = canary.affected === 0 ? safeA : safe(out.canaryErroredBaselineClean);
+  const safeC = safe(out.canaryClean);
+  const safeD = baseline.affected === 0 ? safeC : safe(out.canaryCleanBaselineErrored);
+  const beyondOneInstall =
+    w.canarySessions -
+    oneInstallMost(cap, w.canarySessions, w.canaryInstalls) +
+    w.baselineSessions -
+    oneInstallMost(cap, w.baselineSessions, w.baselineInstalls);
+  return {
+    logLrHalt,
+    logLrSafe: r.logLrSafe + Math.min(safeC, safeD),
+    logLrSafeBest: r.logLrSafeBest + Math.max(safeA, safeB),
+    canarySessions: r.canarySessions + e.canarySessions - canary.affected,
+    canaryAffectedSessions: r.canaryAffectedSessions + e.canaryAffectedSessions - canary.affected,
+    stageCanarySessions: r.stageCanarySessions + e.canarySessions - canary.sessions,
+    stageCanaryInstalls: Math.max(r.stageCanaryInstalls, w.canaryInstalls),
+    canaryAffectedInstalls: Math.max(r.canaryAffectedInstalls, w.canaryAffectedInstalls),
+    trailingDataWindows: beyondOneInstall > 0 ? r.trailingDataWindows + 1 : 0,
+  };
 }
 
 function addCounts(c: Counts, w: WindowCounts): Counts {
@@ -146,7 +226,17 @@ function accumulate(
   let stage = newStage ? zeroCounts() : prior.stage;
   let canaryNewInstallSessions = prior.canaryNewInstallSessions;
   let gapAlerted = prior.gapAlerted;
+  let robust: RobustState = newStage
+    ? {
+        ...prior.robust,
+        logLrSafe: 0,
+        logLrSafeBest: 0,
+        stageCanarySessions: 0,
+        stageCanaryInstalls: 0,
+      }
+    : prior.robust;
   let consumed = 0;
+  const logRatios = params.thetaGrid.map((theta) => Math.log(theta / params.theta0));
   for (const w of windows) {
     if (lastWindowStart !== null && w.start <= lastWindowStart) continue;
     consumed++;
@@ -157,6 +247,7 @@ function accumulate(
     if (w.canarySessions === 0 && w.baselineSessions === 0) {
       trailingGapWindows++;
       trailingDataWindows = 0;
+      robust = { ...robust, trailingDataWindows: 0 };
       continue;
     }
     trailingGapWindows = 0;
@@ -170,6 +261,7 @@ function accumulate(
     rollout = addCounts(rollout, e);
     stage = addCounts(stage, e);
     canaryNewInstallSessions += w.canarySessions - e.canarySessions;
+    robust = addRobust(params, logRatios, robust, w, e);
     // Always-valid p-value = 1 / max E so far (§3.5).
     const logE = logMeanExp(logLrHalt);
     if (logE > maxLogEHalt) maxLogEHalt = logE;
@@ -188,6 +280,7 @@ function accumulate(
     trailingDataWindows,
     gapAlerted,
     inconclusiveAlerted: newStage ? false : prior.inconclusiveAlerted,
+    robust,
   };
   return { state, consumed };
 }
@@ -221,18 +314,37 @@ export function judge(input: JudgeInput): JudgeOutput {
       ? wilsonInterval(r.canaryAffectedSessions, r.canarySessions, Z99_ONE_SIDED).lo
       : null;
   const gapMinutes = state.trailingGapWindows * (WINDOW_MS / 60_000);
-  const critical = criticalFingerprints(input.fingerprints);
   const rateIsCritical =
     criticalLowerBound !== null &&
     r.canarySessions >= params.criticalMinSessions &&
     criticalLowerBound > params.criticalRate;
 
+  // Every action must also hold with one install's share of every window left out, and have
+  // enough distinct installs behind it (issue 11 item 2; install-robustness.ts).
+  const rb = state.robust;
+  const robustLogEHalt = logMeanExp(rb.logLrHalt);
+  const robustCriticalLowerBound =
+    rb.canarySessions > 0
+      ? wilsonInterval(rb.canaryAffectedSessions, rb.canarySessions, Z99_ONE_SIDED).lo
+      : null;
+  const robustRateIsCritical =
+    robustCriticalLowerBound !== null &&
+    rb.canarySessions >= params.criticalMinSessions &&
+    robustCriticalLowerBound > params.criticalRate;
+  const errorInstalls = rb.canaryAffectedInstalls >= params.minInstalls;
+  const criticalSeen = criticalFingerprints(input.fingerprints);
+  const critical = criticalSeen.filter((f) => f.installs >= params.minInstalls);
+  const because = (reason: Reason) => {
+    if (!reasons.includes(reason)) reasons.push(reason);
+  };
+
   let decision: Decision = 'hold';
-  if (rateIsCritical || critical.length > 0) {
+  const haltsOnRate = rateIsCritical && robustRateIsCritical && errorInstalls;
+  if (haltsOnRate || critical.length > 0) {
     // Kayenta-style critical metrics: a catastrophic build halts at once, before the data-gap
     // and evidence gates (§4.2 step 3). Both reasons are given when both fire.
     decision = 'halt';
-    if (rateIsCritical) reasons.push('critical_rate');
+    if (haltsOnRate) reasons.push('critical_rate');
     if (critical.length > 0) reasons.push('critical_fingerprint');
   } else if (state.trailingGapWindows > 0) {
     reasons.push('data_gap');
@@ -240,31 +352,62 @@ export function judge(input: JudgeInput): JudgeOutput {
       alerts.push('data_gap');
       state = { ...state, gapAlerted: true };
     }
-  } else if (logEHalt >= logHaltThreshold && r.canaryAffectedSessions >= params.minCanaryAffected) {
+  } else if (
+    logEHalt >= logHaltThreshold &&
+    robustLogEHalt >= logHaltThreshold &&
+    rb.canaryAffectedSessions >= params.minCanaryAffected &&
+    errorInstalls
+  ) {
     decision = 'halt';
     reasons.push('e_halt');
   } else {
-    if (logEHalt >= logHaltThreshold) reasons.push('halt_needs_affected_sessions');
+    // A halt the evidence gives, held back: by one install's share, by too few affected
+    // sessions or by too few installs.
+    if (rateIsCritical && !robustRateIsCritical) because('single_install_sensitive');
+    if (criticalSeen.length > critical.length || (rateIsCritical && robustRateIsCritical)) {
+      because('too_few_installs');
+    }
+    if (logEHalt >= logHaltThreshold) {
+      if (robustLogEHalt < logHaltThreshold) because('single_install_sensitive');
+      else if (rb.canaryAffectedSessions < params.minCanaryAffected) {
+        because('halt_needs_affected_sessions');
+      } else because('too_few_installs');
+    }
     const soak = stage.index === 0 ? params.firstStageMinSoakMinutes : params.minSoakMinutes;
     const s = state.stage;
     const gates: Reason[] = [];
     if (s.canarySessions === 0) gates.push('no_canary_sessions');
     if (stageAgeMinutes < soak) gates.push('soaking');
-    if (s.canarySessions < params.minSessionsPerStage) gates.push('min_sessions');
+    // Exposure and data flow count only beyond one install's share of each window.
+    if (rb.stageCanarySessions < params.minSessionsPerStage) gates.push('min_sessions');
     // Promotion also needs 30 minutes of uninterrupted data (§4.2 step 5).
-    if (state.trailingDataWindows * (WINDOW_MS / 60_000) < params.maxDataGapMinutes) {
+    if (rb.trailingDataWindows * (WINDOW_MS / 60_000) < params.maxDataGapMinutes) {
       gates.push('data_gap');
     }
+    if (rb.stageCanaryInstalls < params.minInstalls) gates.push('too_few_installs');
     // At 100% the baseline empties as users update, so E_safe cannot grow: the last stage
     // completes on soak and sessions alone, while the halt test keeps running until then.
     if (!stage.isLast && state.logLrSafe < logSafeThreshold) gates.push('insufficient_evidence');
+    if (!stage.isLast && state.logLrSafe >= logSafeThreshold && rb.logLrSafe < logSafeThreshold) {
+      gates.push('single_install_sensitive');
+    }
     if (gates.length === 0) {
       decision = 'promote';
       reasons.push(stage.isLast ? 'final_stage_soaked' : 'e_safe');
     } else {
-      reasons.push(...gates);
+      for (const gate of gates) because(gate);
       if (stageAgeMinutes > params.maxStageMinutes) {
         reasons.push('max_stage_duration');
+        // Only the evidence kept the stage from promoting, and without one install's share
+        // (errors sent for the canary, clean sessions for the baseline) it would not have:
+        // flagged, so that one install cannot trigger a rollback through an INCONCLUSIVE
+        // (rollout-halt.ts holds it for a human instead).
+        const evidenceOnly = gates.every(
+          (g) => g === 'insufficient_evidence' || g === 'single_install_sensitive',
+        );
+        if (!stage.isLast && evidenceOnly && rb.logLrSafeBest >= logSafeThreshold) {
+          because('single_install_may_block');
+        }
         if (!state.inconclusiveAlerted) {
           decision = 'inconclusive';
           alerts.push('inconclusive');
@@ -295,8 +438,14 @@ export function judge(input: JudgeInput): JudgeOutput {
       stage: rateRatioEstimate(state.stage, Z95),
       canaryRate,
       criticalLowerBound,
-      criticalFingerprints: critical,
+      criticalFingerprints: critical.map((f) => f.fingerprint),
       newInstallShare,
+      robust: {
+        logEHalt: robustLogEHalt,
+        logESafe: rb.logLrSafe,
+        logESafeBest: rb.logLrSafeBest,
+        criticalLowerBound: robustCriticalLowerBound,
+      },
     },
   };
 }

@@ -1,5 +1,6 @@
 import {
   compareVersions,
+  FingerprintsRowSchema,
   FingerprintVersionsRowSchema,
   isVersion,
   ReleaseHealthRowSchema,
@@ -14,6 +15,9 @@ import { WINDOW_MS } from '../judge/judge.ts';
  * `error_events`: raw counts are over-dispersed and break the test (research/canary.md §3.1).
  * Counts go to the judge as stored; the judge itself leaves out new installs and clamps
  * inconsistent rows (judge.ts, `establishedCounts`), so a decision record shows what ingest said.
+ * Clients report these counts, so they are untrusted (issue 11 item 2): ingest caps what one
+ * install counts per window and records the distinct installs behind each row (`installs`,
+ * `error_installs`), which the judge needs to act only on evidence no single install carries.
  */
 
 // Row schemas come from the read model (packages/shared/src/read-model, issue 14 item 4).
@@ -24,6 +28,8 @@ const HealthRowSchema = ReleaseHealthRowSchema.pick({
   error_sessions: true,
   new_install_sessions: true,
   new_install_error_sessions: true,
+  installs: true,
+  error_installs: true,
 });
 
 export const alignWindow = (ms: number) => Math.floor(ms / WINDOW_MS) * WINDOW_MS;
@@ -45,7 +51,7 @@ export async function loadWindows(
   const { results } = await db
     .prepare(
       `SELECT version, window_start, sessions, error_sessions, new_install_sessions,
-         new_install_error_sessions
+         new_install_error_sessions, installs, error_installs
        FROM release_health
        WHERE extension_id = ?1 AND version IN (?2, ?3) AND window_start BETWEEN ?4 AND ?5`,
     )
@@ -63,6 +69,10 @@ export async function loadWindows(
       canaryNewInstallAffectedSessions: 0,
       baselineNewInstallSessions: 0,
       baselineNewInstallAffectedSessions: 0,
+      canaryInstalls: 0,
+      canaryAffectedInstalls: 0,
+      baselineInstalls: 0,
+      baselineAffectedInstalls: 0,
     });
   }
   for (const raw of results) {
@@ -75,11 +85,15 @@ export async function loadWindows(
       w.canaryAffectedSessions = row.error_sessions;
       w.canaryNewInstallSessions = row.new_install_sessions;
       w.canaryNewInstallAffectedSessions = row.new_install_error_sessions;
+      w.canaryInstalls = row.installs;
+      w.canaryAffectedInstalls = row.error_installs;
     } else {
       w.baselineSessions = row.sessions;
       w.baselineAffectedSessions = row.error_sessions;
       w.baselineNewInstallSessions = row.new_install_sessions;
       w.baselineNewInstallAffectedSessions = row.new_install_error_sessions;
+      w.baselineInstalls = row.installs;
+      w.baselineAffectedInstalls = row.error_installs;
     }
   }
   return [...byWindow.values()];
@@ -90,6 +104,7 @@ const FingerprintRowSchema = z.object({
   fingerprint: versions.fingerprint,
   canary_sessions: versions.sessions,
   baseline_sessions: versions.sessions,
+  installs: FingerprintsRowSchema.shape.installs,
 });
 
 /**
@@ -101,7 +116,9 @@ const FingerprintRowSchema = z.object({
  * stored). Its counts are exact up to 100 per surface, far above the guardrail's 3 and 0. They
  * include new installs: fingerprint_versions does not split by install age, and a problem that
  * was ever seen on the baseline (at any age) does not trip the guardrail. Only `critical` rows
- * are read: the other classes cannot halt, and every look stores what it read.
+ * are read: the other classes cannot halt, and every look stores what it read. `installs` is the
+ * fingerprint's distinct installs over all versions (`fingerprints.installs`, 0 before ingest
+ * flushed it): one install must not trip the guardrail (issue 11 item 2).
  */
 export async function loadCriticalFingerprints(
   db: D1Database,
@@ -114,10 +131,12 @@ export async function loadCriticalFingerprints(
          WHERE extension_id = ?1 AND class = 'critical')
        SELECT c.fingerprint AS fingerprint,
          SUM(CASE WHEN fv.version = ?2 THEN fv.sessions ELSE 0 END) AS canary_sessions,
-         SUM(CASE WHEN fv.version = ?3 THEN fv.sessions ELSE 0 END) AS baseline_sessions
+         SUM(CASE WHEN fv.version = ?3 THEN fv.sessions ELSE 0 END) AS baseline_sessions,
+         COALESCE(MAX(f.installs), 0) AS installs
        FROM critical c
        JOIN fingerprint_versions fv
          ON fv.extension_id = ?1 AND fv.fingerprint = c.fingerprint AND fv.version IN (?2, ?3)
+       LEFT JOIN fingerprints f ON f.extension_id = ?1 AND f.fingerprint = c.fingerprint
        GROUP BY c.fingerprint
        HAVING canary_sessions > 0
        ORDER BY c.fingerprint`,
@@ -131,6 +150,7 @@ export async function loadCriticalFingerprints(
       class: 'critical',
       canarySessions: row.canary_sessions,
       baselineSessions: row.baseline_sessions,
+      installs: row.installs,
     };
   });
 }

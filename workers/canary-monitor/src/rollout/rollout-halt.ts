@@ -35,8 +35,13 @@ export async function halt(look: Look, j: Judged): Promise<TickOutcome> {
 }
 
 export async function inconclusive(look: Look, j: Judged): Promise<TickOutcome> {
+  // Not rolled back when one install's reports may be what kept the stage from promoting
+  // (issue 11 item 2: no single install can trigger an action): a human decides instead.
+  const untrusted = j.judgeOutput.reasons.includes('single_install_may_block');
   const rollback =
-    look.rollout.on_inconclusive === 'rollback' && look.rollout.rollback_policy !== 'never';
+    look.rollout.on_inconclusive === 'rollback' &&
+    look.rollout.rollback_policy !== 'never' &&
+    !untrusted;
   if (!rollback) {
     const res = await record(look, {
       ...j,
@@ -44,7 +49,7 @@ export async function inconclusive(look: Look, j: Judged): Promise<TickOutcome> 
       changes: { ...j.changes, state: 'INCONCLUSIVE' },
       notice: notice(
         look,
-        `INCONCLUSIVE after ${(look.rollout.params.maxStageMinutes / 60).toFixed(0)} h at ${pct(look, j.stageIndex)}%: holding; a human decides`,
+        `INCONCLUSIVE after ${(look.rollout.params.maxStageMinutes / 60).toFixed(0)} h at ${pct(look, j.stageIndex)}%: holding; a human decides${untrusted ? ' (one install alone may be what blocks promotion)' : ''}`,
         j.reasons,
         { out: j.judgeOutput },
       ),

@@ -4,6 +4,7 @@ import {
   rateRatioEstimate,
   wilsonInterval,
   windowLogLr,
+  windowLogLrGrid,
 } from '../../src/judge/conditional-binomial.ts';
 
 /** log Binomial(n, p) pmf at k, from log-factorials summed term by term: an independent oracle. */
@@ -26,6 +27,41 @@ describe('conditional binomial', () => {
       const pi = (t: number) => (t * 700) / (t * 700 + 13_300);
       const oracle = logBinomialPmf(9, n, pi(theta)) - logBinomialPmf(9, n, pi(1));
       expect(windowLogLr(theta, 1, w)).toBeCloseTo(oracle, 10);
+    }
+  });
+
+  test('the grid form gives the same log-LR for every θ, and 0 without information', ({
+    expect,
+  }) => {
+    const thetas = [1.25, 1.5, 2, 3, 5];
+    for (const theta0 of [1, 1.1]) {
+      const ratios = thetas.map((t) => Math.log(t / theta0));
+      for (const w of [
+        {
+          canarySessions: 700,
+          canaryAffectedSessions: 9,
+          baselineSessions: 13_300,
+          baselineAffectedSessions: 120,
+        },
+        {
+          canarySessions: 3,
+          canaryAffectedSessions: 3,
+          baselineSessions: 40,
+          baselineAffectedSessions: 0,
+        },
+      ]) {
+        const grid = windowLogLrGrid(thetas, theta0, ratios, w);
+        thetas.forEach((t, j) => {
+          expect(grid[j]).toBeCloseTo(windowLogLr(t, theta0, w), 10);
+        });
+      }
+      const empty = {
+        canarySessions: 0,
+        canaryAffectedSessions: 0,
+        baselineSessions: 9,
+        baselineAffectedSessions: 1,
+      };
+      expect(windowLogLrGrid(thetas, theta0, ratios, empty)).toEqual([0, 0, 0, 0, 0]);
     }
   });
 

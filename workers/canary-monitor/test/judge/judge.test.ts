@@ -20,9 +20,9 @@ import {
 const params = judgeParamsFromConfig(bundledConfig().canary);
 const T0 = Date.UTC(2026, 10, 21, 0, 0);
 
+/** A window; unless given, every session comes from its own install (the honest case). */
 function win(i: number, c: Partial<Omit<HealthWindow, 'start'>> = {}): HealthWindow {
-  return {
-    start: T0 + i * WINDOW_MS,
+  const counts = {
     canarySessions: 100,
     canaryAffectedSessions: 1,
     baselineSessions: 2_000,
@@ -33,6 +33,14 @@ function win(i: number, c: Partial<Omit<HealthWindow, 'start'>> = {}): HealthWin
     baselineNewInstallAffectedSessions: 0,
     ...c,
   };
+  return {
+    start: T0 + i * WINDOW_MS,
+    canaryInstalls: counts.canarySessions,
+    canaryAffectedInstalls: counts.canaryAffectedSessions,
+    baselineInstalls: counts.baselineSessions,
+    baselineAffectedInstalls: counts.baselineAffectedSessions,
+    ...counts,
+  };
 }
 
 function fp(
@@ -40,8 +48,9 @@ function fp(
   baselineSessions: number,
   cls = 'critical',
   fingerprint = 'fp1:aaaa',
+  installs = canarySessions + baselineSessions,
 ): FingerprintCounts {
-  return { fingerprint, class: cls, canarySessions, baselineSessions };
+  return { fingerprint, class: cls, canarySessions, baselineSessions, installs };
 }
 
 /** Feeds windows one look at a time, as the cron does, and returns every output. */
@@ -117,19 +126,20 @@ describe('judge', () => {
   test('fewer than minCanaryAffected affected sessions never halt statistically (§6.6)', ({
     expect,
   }) => {
-    // Canary errors on 1 of 10 sessions each window, baseline clean: E_halt explodes quickly.
+    // Canary errors on 3 of 30 sessions (3 installs) each window, baseline clean: E_halt explodes
+    // quickly. Counted without one install's share (issue 11 item 2): 2 per window.
     const windows = Array.from({ length: 8 }, (_, i) =>
       win(i, {
-        canarySessions: 10,
-        canaryAffectedSessions: 1,
+        canarySessions: 30,
+        canaryAffectedSessions: 3,
         baselineSessions: 5_000,
         baselineAffectedSessions: i % 2,
       }),
     );
     const outs = run(windows);
     const firstHalt = outs.findIndex((o) => o.decision === 'halt');
-    // The 5th canary affected session arrives in window index 4.
-    expect(firstHalt).toBe(params.minCanaryAffected - 1);
+    // The 5th such affected session arrives in window index 2.
+    expect(firstHalt).toBe(Math.ceil(params.minCanaryAffected / 2) - 1);
     const before = outs.slice(0, firstHalt);
     expect(before.some((o) => o.reasons.includes('halt_needs_affected_sessions'))).toBe(true);
     expect(before.every((o) => o.decision === 'hold')).toBe(true);
@@ -500,4 +510,8 @@ const HealthWindowKeys: Record<keyof HealthWindow, true> = {
   canaryNewInstallAffectedSessions: true,
   baselineNewInstallSessions: true,
   baselineNewInstallAffectedSessions: true,
+  canaryInstalls: true,
+  canaryAffectedInstalls: true,
+  baselineInstalls: true,
+  baselineAffectedInstalls: true,
 };

@@ -53,6 +53,10 @@ describe('loadWindows (release_health)', () => {
         canaryNewInstallAffectedSessions: 38,
         baselineNewInstallSessions: 3,
         baselineNewInstallAffectedSessions: 1,
+        canaryInstalls: 150,
+        canaryAffectedInstalls: 40,
+        baselineInstalls: 2_000,
+        baselineAffectedInstalls: 20,
       },
       expect.objectContaining({ start: T0 + WINDOW_MS, canaryAffectedSessions: 41 }),
       {
@@ -65,6 +69,10 @@ describe('loadWindows (release_health)', () => {
         canaryNewInstallAffectedSessions: 0,
         baselineNewInstallSessions: 0,
         baselineNewInstallAffectedSessions: 0,
+        canaryInstalls: 0,
+        canaryAffectedInstalls: 0,
+        baselineInstalls: 0,
+        baselineAffectedInstalls: 0,
       },
     ]);
   });
@@ -187,12 +195,14 @@ describe('loadCriticalFingerprints (fingerprint_versions, triage_issues)', () =>
         class: 'critical',
         canarySessions: 3,
         baselineSessions: 0,
+        installs: 3,
       },
       {
         fingerprint: 'fp1:old-critical',
         class: 'critical',
         canarySessions: 9,
         baselineSessions: 1,
+        installs: 50,
       },
     ]);
     const out = judge(

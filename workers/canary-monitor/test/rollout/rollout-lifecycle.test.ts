@@ -1,4 +1,4 @@
-import { compareVersions } from '@homeostat/shared';
+import { compareVersions, RELEASE_HEALTH_LIMITS } from '@homeostat/shared';
 import { describe, test } from 'vitest';
 import { JudgeInputSchema } from '../../src/judge/judge.schema.ts';
 import { judge } from '../../src/judge/judge.ts';
@@ -234,8 +234,20 @@ describe('rollout lifecycle (live, store emulator)', { timeout: 60_000 }, () => 
     // The counts it halted on are in the stored input, and replay reproduces the decision.
     const input = JudgeInputSchema.parse(JSON.parse(halt?.judge_input ?? ''));
     expect(input.fingerprints).toEqual([
-      { fingerprint: 'fp1:crit-new', class: 'critical', canarySessions: 3, baselineSessions: 0 },
-      { fingerprint: 'fp1:crit-old', class: 'critical', canarySessions: 40, baselineSessions: 1 },
+      {
+        fingerprint: 'fp1:crit-new',
+        class: 'critical',
+        canarySessions: 3,
+        baselineSessions: 0,
+        installs: 3,
+      },
+      {
+        fingerprint: 'fp1:crit-old',
+        class: 'critical',
+        canarySessions: 40,
+        baselineSessions: 1,
+        installs: 41,
+      },
     ]);
     expect(JSON.stringify(judge(input))).toBe(halt?.judge_output);
     const posts = h.github.posts.filter((p) => p.extensionId === h.extensionId);
@@ -301,6 +313,37 @@ describe('thin data and inconclusive stages (§6.6)', { timeout: 60_000 }, () =>
       ),
     ).toHaveLength(1);
     expect(h.mutations().filter((m) => m.method !== 'rollback')).toEqual([]);
+  });
+
+  test('onInconclusive: rollback is not made when one install may be what blocks promotion', async ({
+    expect,
+  }) => {
+    // Healthy, but one install sends the cap of error-affected canary sessions every window
+    // (issue 11 item 2): promotion is blocked, and the stage runs out. Rolling back on that
+    // would let one install trigger a rollback: the stage is held for a human instead.
+    const h = createHarness({ canary: { maxStageHours: 1, onInconclusive: 'rollback' } });
+    h.publishCanary();
+    const cap = RELEASE_HEALTH_LIMITS.maxSessionsPerInstallPerWindow;
+    await h.seed(60, () => ({
+      canarySessions: 2_000 + cap,
+      canaryAffected: 20 + cap,
+      canaryInstalls: 2_001,
+      canaryAffectedInstalls: 21,
+      baselineSessions: 10_000,
+      baselineAffected: 100,
+    }));
+    await h.register();
+    await h.tickUntil((r) => r.state === 'INCONCLUSIVE', 40);
+    for (let i = 0; i < 5; i++) await h.tick();
+    const inconclusive = (await h.decisions()).filter((d) => d.decision === 'inconclusive');
+    expect(inconclusive).toHaveLength(1);
+    expect(JSON.parse(inconclusive[0]?.reasons ?? '[]')).toContain('single_install_may_block');
+    expect((await h.rollout()).state).toBe('INCONCLUSIVE');
+    expect(h.emulator.item(h.extensionId).rollbacks).toEqual([]);
+    const post = h.github.posts.find(
+      (p) => p.extensionId === h.extensionId && p.title.includes('INCONCLUSIVE'),
+    );
+    expect(post?.title).toContain('one install alone may be what blocks promotion');
   });
 
   test('onInconclusive: rollback rolls back at the maximum stage duration', async ({ expect }) => {

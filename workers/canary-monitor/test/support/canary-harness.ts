@@ -94,6 +94,14 @@ export interface HealthCounts {
   canaryNewInstallAffected?: number;
   baselineNewInstallSessions?: number;
   baselineNewInstallAffected?: number;
+  /**
+   * Distinct installs behind the sessions and the affected sessions (release_health `installs`,
+   * `error_installs`); by default every session is its own install, as in honest traffic.
+   */
+  canaryInstalls?: number;
+  canaryAffectedInstalls?: number;
+  baselineInstalls?: number;
+  baselineAffectedInstalls?: number;
 }
 
 export async function seedHealth(
@@ -106,12 +114,13 @@ export async function seedHealth(
   const stmts: D1PreparedStatement[] = [];
   const insert = env.DB.prepare(
     `INSERT INTO release_health (extension_id, version, window_start, sessions, error_sessions,
-       error_events, new_install_sessions, new_install_error_sessions)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+       error_events, new_install_sessions, new_install_error_sessions, installs, error_installs)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
      ON CONFLICT (extension_id, version, window_start) DO UPDATE SET sessions = excluded.sessions,
        error_sessions = excluded.error_sessions, error_events = excluded.error_events,
        new_install_sessions = excluded.new_install_sessions,
-       new_install_error_sessions = excluded.new_install_error_sessions`,
+       new_install_error_sessions = excluded.new_install_error_sessions,
+       installs = excluded.installs, error_installs = excluded.error_installs`,
   );
   for (let i = 0; i < windows; i++) {
     const c = counts(i);
@@ -127,6 +136,8 @@ export async function seedHealth(
           c.canaryErrorEvents ?? c.canaryAffected,
           c.canaryNewInstallSessions ?? 0,
           c.canaryNewInstallAffected ?? 0,
+          c.canaryInstalls ?? c.canarySessions,
+          c.canaryAffectedInstalls ?? c.canaryAffected,
         ),
       );
     }
@@ -141,6 +152,8 @@ export async function seedHealth(
           c.baselineAffected,
           c.baselineNewInstallSessions ?? 0,
           c.baselineNewInstallAffected ?? 0,
+          c.baselineInstalls ?? c.baselineSessions,
+          c.baselineAffectedInstalls ?? c.baselineAffected,
         ),
       );
     }
@@ -149,8 +162,9 @@ export async function seedHealth(
 }
 
 /**
- * One fingerprint as ingest and triage leave it: a `fingerprint_versions` row per (version,
- * surface) with its distinct sessions, and, when `class` is given, a `triage_issues` row.
+ * One fingerprint as ingest and triage leave it: a `fingerprints` row with its distinct installs
+ * (by default one per session), a `fingerprint_versions` row per (version, surface) with its
+ * distinct sessions, and, when `class` is given, a `triage_issues` row.
  */
 export async function seedFingerprint(
   extensionId: string,
@@ -158,6 +172,7 @@ export async function seedFingerprint(
   sessions: { version: string; surface: string; sessions: number }[],
   triage: { class: string | null; repo?: string } | null,
   at = Date.UTC(2026, 10, 22),
+  installs = sessions.reduce((n, s) => n + s.sessions, 0),
 ): Promise<void> {
   const stmts = sessions.map((s) =>
     env.DB.prepare(
@@ -167,6 +182,17 @@ export async function seedFingerprint(
          events = excluded.events, sessions = excluded.sessions`,
     ).bind(extensionId, fingerprint, s.version, s.surface, s.sessions * 4, s.sessions, at),
   );
+  const first = sessions[0];
+  if (first !== undefined) {
+    stmts.push(
+      env.DB.prepare(
+        `INSERT INTO fingerprints (extension_id, fingerprint, error_type, title, events, installs,
+           first_seen, last_seen, first_version, last_version, state, flushed_at)
+         VALUES (?1, ?2, 'Error', 'Error: seeded', ?3, ?4, ?5, ?5, ?6, ?6, 'open', ?5)
+         ON CONFLICT (extension_id, fingerprint) DO UPDATE SET installs = excluded.installs`,
+      ).bind(extensionId, fingerprint, installs * 4, installs, at, first.version),
+    );
+  }
   if (triage !== null) {
     stmts.push(
       env.DB.prepare(

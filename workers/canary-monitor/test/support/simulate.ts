@@ -88,6 +88,14 @@ export interface Scenario {
    * them out). Absent: no new installs, and not one extra random draw.
    */
   newInstalls?: { share: number; affectedRate: number; reported: boolean };
+  /**
+   * One install's reports added to every window (issue 11 item 2): sessions and affected
+   * sessions per version, within ingest's cap per install and window. No random draws.
+   */
+  oneInstall?: {
+    canary?: { sessions: number; affected: number };
+    baseline?: { sessions: number; affected: number };
+  };
 }
 
 export interface RunOutcome {
@@ -121,6 +129,10 @@ export function simulate(params: JudgeParams, scenario: Scenario): RunOutcome[] 
         Math.min(1, scenario.affectedRate * scenario.theta),
       );
       let baselineAffected = binomial(random, baselineSessions, scenario.affectedRate);
+      // Honest traffic: a session every few hours per install, so each session of a 5-minute
+      // window comes from its own install (and each affected session too).
+      const canaryAffectedInstalls = canaryAffected;
+      const baselineAffectedInstalls = baselineAffected;
       if (scenario.rawErrorsMean !== undefined) {
         canaryAffected = burstErrors(random, canaryAffected, scenario.rawErrorsMean);
         baselineAffected = burstErrors(random, baselineAffected, scenario.rawErrorsMean);
@@ -130,16 +142,29 @@ export function simulate(params: JudgeParams, scenario: Scenario): RunOutcome[] 
           ? 0
           : binomial(random, newSessions, Math.min(1, ni.affectedRate * scenario.theta));
       const reported = ni?.reported === true;
+      const one = scenario.oneInstall;
+      const extra = (arm: { sessions: number; affected: number } | undefined) => ({
+        sessions: arm?.sessions ?? 0,
+        affected: arm?.affected ?? 0,
+        installs: (arm?.sessions ?? 0) > 0 ? 1 : 0,
+        affectedInstalls: (arm?.affected ?? 0) > 0 ? 1 : 0,
+      });
+      const xc = extra(one?.canary);
+      const xb = extra(one?.baseline);
       const window: HealthWindow = {
         start: look * WINDOW_MS,
-        canarySessions: canarySessions + newSessions,
-        canaryAffectedSessions: canaryAffected + newAffected,
-        baselineSessions,
-        baselineAffectedSessions: baselineAffected,
+        canarySessions: canarySessions + newSessions + xc.sessions,
+        canaryAffectedSessions: canaryAffected + newAffected + xc.affected,
+        baselineSessions: baselineSessions + xb.sessions,
+        baselineAffectedSessions: baselineAffected + xb.affected,
         canaryNewInstallSessions: reported ? newSessions : 0,
         canaryNewInstallAffectedSessions: reported ? newAffected : 0,
         baselineNewInstallSessions: 0,
         baselineNewInstallAffectedSessions: 0,
+        canaryInstalls: canarySessions + newSessions + xc.installs,
+        canaryAffectedInstalls: canaryAffectedInstalls + newAffected + xc.affectedInstalls,
+        baselineInstalls: baselineSessions + xb.installs,
+        baselineAffectedInstalls: baselineAffectedInstalls + xb.affectedInstalls,
       };
       const stage = scenario.stage?.(minutes) ?? { index: 0, startedAtMinutes: 0 };
       const out = judge({
