@@ -29,7 +29,12 @@ describe('adminAuth', () => {
   }) => {
     const request = adminApp();
     for (const configured of [undefined, '', '   ']) {
-      for (const headers of [{}, { authorization: 'Bearer ' }, { authorization: 'Bearer x' }]) {
+      const attempts: Record<string, string>[] = [
+        {},
+        { authorization: 'Bearer ' },
+        { authorization: 'Bearer x' },
+      ];
+      for (const headers of attempts) {
         const res = await request(configured, headers);
         expect(res.status).toBe(403);
         expect(await res.json()).toEqual({
@@ -46,7 +51,7 @@ describe('adminAuth', () => {
     expect,
   }) => {
     const request = adminApp();
-    const refused = [
+    const refused: Record<string, string>[] = [
       {},
       { authorization: `Bearer ${TOKEN}x` },
       { authorization: `Bearer ${TOKEN.slice(0, -1)}` },
