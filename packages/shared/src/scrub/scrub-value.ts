@@ -3,21 +3,22 @@ import { FILTERED, scrubText, scrubTextCore } from './scrub-text.ts';
 import { isSensitiveKey, isSensitiveKeyCore } from './sensitive-key.ts';
 
 /**
- * How free text is scrubbed, which key names are secrets and what a breadcrumb category becomes:
- * all rules, or the SDK's core. Only ingest keeps a category to `[\w.-]`, after all rules: an
- * SDK that did so would turn `sms:+1415…` into `sms__1415…`, which no rule knows as a phone.
+ * How free text is scrubbed, which key names are secrets and what a scrubbed breadcrumb category
+ * becomes: all rules, or the SDK's core. Only ingest keeps a category to `[\w.-]`, after all
+ * rules: an SDK that did so would turn `sms:+1415…` into `sms__1415…`, which no rule knows as a
+ * phone.
  */
 type Rules = {
   text: (text: string) => string;
   key: (key: string) => boolean;
-  category: (category: string) => string;
+  category: (scrubbed: string) => string;
 };
 const ALL: Rules = {
   text: scrubText,
   key: isSensitiveKey,
-  category: (c) => scrubText(c).replace(/[^\w.-]/g, '_'),
+  category: (c) => c.replace(/[^\w.-]/g, '_'),
 };
-const CORE: Rules = { text: scrubTextCore, key: isSensitiveKeyCore, category: scrubTextCore };
+const CORE: Rules = { text: scrubTextCore, key: isSensitiveKeyCore, category: (c) => c };
 
 /**
  * Keys go through the text scrubber too (an email used as a map key is still an email). A value
@@ -96,9 +97,13 @@ export function scrubValue(value: unknown): unknown {
   return walk(value, 0, new WeakSet(), ALL);
 }
 
-function scrubEventWith(event: IngestEvent, rules: Rules): IngestEvent {
+function scrubEventWith(event: IngestEvent, all: Rules): IngestEvent {
   const { error, breadcrumbs, tags, context, userReport } = event;
-  const { text } = rules;
+  // Keys, categories and short values recur across one event's breadcrumbs: each distinct
+  // string is scrubbed once per event (nothing outlives the call).
+  const memo = new Map<string, string>();
+  const text = (t: string) => memo.get(t) ?? memo.set(t, all.text(t)).get(t) ?? t;
+  const rules = { ...all, text };
   const record = (r: Record<string, unknown>) =>
     entries(r, (v) => walk(v, 1, new WeakSet(), rules), rules);
   const out: IngestEvent = {
@@ -108,7 +113,7 @@ function scrubEventWith(event: IngestEvent, rules: Rules): IngestEvent {
   if (error.stack) out.error.stack = text(error.stack);
   if (breadcrumbs) {
     out.breadcrumbs = breadcrumbs.map((crumb) => {
-      const copy = { ...crumb, category: rules.category(crumb.category) };
+      const copy = { ...crumb, category: rules.category(text(crumb.category)) };
       if (crumb.message) copy.message = text(crumb.message);
       if (crumb.data) copy.data = record(crumb.data);
       return copy;
