@@ -83,6 +83,7 @@ function jsonBytesAtMost(limit: number) {
 
 const BreadcrumbSchema = z.object({
   timestamp: TimestampSchema,
+  /** Free text from the client: `scrubEvent` scrubs it and keeps it to `[\w.-]` (issue 11). */
   category: z.string().min(1).max(INGEST_LIMITS.breadcrumbCategory),
   message: z.string().max(INGEST_LIMITS.breadcrumbMessage).optional(),
   level: z.enum(['debug', 'info', 'warning', 'error']).optional(),
