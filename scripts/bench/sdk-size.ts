@@ -3,7 +3,9 @@ import * as esbuild from 'esbuild';
 import { buildOptions, ENTRIES } from '../../extension-sdk/scripts/build.ts';
 
 /**
- * The extension SDK's size (issue 4: "core ≤ 6 KB minified + gzipped"). Each entry is bundled
+ * The extension SDK's size. Issue 4 set the core at 6 KB min+gz; the team since decided 8 KB
+ * for the service-worker core, client scrubbing included, while the relay that every page and
+ * content script loads must stay small (2.5 KB here). Each entry is bundled
  * as an extension's bundler would bundle it, minified by esbuild and gzipped at level 9:
  * - core: `@homeostat/extension-sdk`, what the service worker ships, with its default
  *   integrations and the shared scrubber and fingerprint code it must run;
@@ -14,7 +16,8 @@ import { buildOptions, ENTRIES } from '../../extension-sdk/scripts/build.ts';
  *   the shared modules it bundles.
  * Prints figures; the budget verdict is a line, not an exit code, so `npm run bench` goes on.
  */
-const BUDGET = 6 * 1024;
+const BUDGET = 8 * 1024;
+const RELAY_BUDGET = 2.5 * 1024;
 
 type Size = { min: number; gz: number };
 
@@ -48,5 +51,10 @@ line('core without @homeostat/shared (the SDK’s own code)', own);
 if (core) {
   console.log(
     `sdk core budget ${BUDGET} B min+gz: ${core.gz <= BUDGET ? 'within' : `over by ${core.gz - BUDGET} B`}`,
+  );
+}
+if (relay) {
+  console.log(
+    `sdk relay budget ${RELAY_BUDGET} B min+gz: ${relay.gz <= RELAY_BUDGET ? 'within' : `over by ${relay.gz - RELAY_BUDGET} B`}`,
   );
 }
