@@ -25,7 +25,7 @@ import {
 } from '../../../workers/triage/src/fix/sourcemap/sourcemap-store.ts';
 import { anonymousCredentials } from '../../../workers/triage/src/github/github-auth.ts';
 import { GitHubClient } from '../../../workers/triage/src/github/github-client.ts';
-import { readSchemaStatements } from '../../lib/d1-schema.ts';
+import { applyMigrations, readMigrations } from '../../lib/d1-schema.ts';
 import { findSourceMaps } from '../../lib/sourcemap-upload.ts';
 import type { BenchBug } from '../fix-bench-runner.ts';
 
@@ -114,8 +114,8 @@ export async function startBenchStack(bugs: readonly BenchBug[]): Promise<BenchS
     // the bindings a Worker gets.
     const db = (await mf.getD1Database('DB')) as unknown as D1Database;
     const bucket = (await mf.getR2Bucket('SOURCE_MAPS')) as unknown as R2Bucket;
-    const statements = await readSchemaStatements();
-    await db.batch(statements.map((sql) => db.prepare(sql)));
+    // The migrations, as production and the tests apply them (issue 12, section 3).
+    await applyMigrations(db, await readMigrations());
 
     const github = new GitHubEmulator({ baseUrl: GITHUB_API });
     const model = createModelEmulator({ baseUrl: MODEL_API, apiKey: MODEL_KEY });
