@@ -96,7 +96,7 @@ export function bodies(scale: Scale, seed = 42): () => BenchRequest {
   };
 }
 
-function withRequest<T extends { headers?: Record<string, string> }>(req: T, r: BenchRequest) {
+function withRequest<T extends { headers?: object }>(req: T, r: BenchRequest) {
   return { ...req, body: r.body, headers: { ...req.headers, 'cf-connecting-ip': r.address } };
 }
 
