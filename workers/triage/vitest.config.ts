@@ -1,3 +1,4 @@
+import { githubAppTestKeys } from '../../test/emulators/github/app-keys.ts';
 import { buildGitHubOpenApiIndex } from '../../test/emulators/github/openapi-index.ts';
 import { loadWebhookExamples } from '../../test/emulators/github/webhook-examples.ts';
 import { buildSourceMapFixture } from '../../test/fixtures/sourcemaps/build-fixture.ts';
@@ -47,6 +48,7 @@ export default workerProject(
   {
     githubOpenApi: await buildGitHubOpenApiIndex(),
     webhookExamples: await loadWebhookExamples(),
+    githubAppKeys: githubAppTestKeys(),
     // A real minified build and its maps (esbuild runs on the Node side only).
     sourceMapFixture: await buildSourceMapFixture(),
   },

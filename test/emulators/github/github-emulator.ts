@@ -1,4 +1,5 @@
 import { type CommitObject, fromBase64, GitStore, type TreeEntry, toBase64 } from './git-store.ts';
+import { type AppRegistration, accessTokensInstallation, GitHubApps } from './github-apps.ts';
 import {
   type AuthorAssociation,
   annotationObject,
@@ -305,6 +306,8 @@ export class GitHubEmulator {
   /** Collaborators' roles by repository id, then lower-cased login (`setCollaborator`). */
   readonly #collaborators = new Map<number, Map<string, CollaboratorRole>>();
   readonly #installationId: number;
+  /** GitHub Apps and the installation tokens they were issued (`addApp`, github-apps.ts). */
+  readonly #apps: GitHubApps;
   #nextId = 1000;
   #rate = { limit: 5000, remaining: 5000, resetAt: 0 };
 
@@ -317,6 +320,7 @@ export class GitHubEmulator {
     this.#graphqlPath = new URL(graphqlUrl(this.urls.api)).pathname;
     this.#now = options.now ?? Date.now;
     this.#installationId = options.installationId ?? 1;
+    this.#apps = new GitHubApps(this.#now);
     this.#maxTreeEntries = options.maxTreeEntries ?? 100_000;
     this.actor = {
       id: this.#id(),
@@ -391,6 +395,25 @@ export class GitHubEmulator {
     repo.git.refs.set(`refs/heads/${repo.state.defaultBranch}`, commit.sha);
     this.#repos.set(slug.toLowerCase(), repo);
     return commit.sha;
+  }
+
+  /**
+   * Registers a GitHub App installed on `repos` (issue 12, section 3). From then on every request
+   * needs the configured token or a live installation token, and an installation token reaches
+   * only its installation's repositories (404 elsewhere, as GitHub hides what a token cannot see).
+   */
+  addApp(registration: AppRegistration): Promise<void> {
+    return this.#apps.add(registration);
+  }
+
+  /** Revokes an installation's tokens (the next request with one gets 401). */
+  revokeAppTokens(installationId: number): void {
+    this.#apps.revoke(installationId);
+  }
+
+  /** How many installation tokens were issued. */
+  get appTokensIssued(): number {
+    return this.#apps.issued;
   }
 
   injectFault(fault: Fault): void {
@@ -991,10 +1014,26 @@ export class GitHubEmulator {
       }
       return new Response(res.body, { status: res.status, headers });
     };
-    if (this.#token !== undefined) {
+    const installation = accessTokensInstallation(request.method, path);
+    if (installation !== null) {
+      return this.#apps.exchange(request.headers.get('authorization'), installation);
+    }
+    if (this.#token !== undefined || this.#apps.any) {
       const auth = request.headers.get('authorization') ?? '';
-      if (auth !== `Bearer ${this.#token}` && auth !== `token ${this.#token}`) {
+      const fixed =
+        this.#token !== undefined &&
+        (auth === `Bearer ${this.#token}` || auth === `token ${this.#token}`);
+      const scope = fixed ? null : this.#apps.scope(auth);
+      if (!fixed && scope === null) {
         return json(401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
+      }
+      const slug = /^\/repos\/([^/]+\/[^/]+)(\/|$)/.exec(path)?.[1];
+      if (
+        scope !== null &&
+        slug !== undefined &&
+        !scope.has(decodeURIComponent(slug).toLowerCase())
+      ) {
+        return json(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
       }
     }
     if (this.#isGraphql(request.method, url) && !request.headers.has('authorization')) {

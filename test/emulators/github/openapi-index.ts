@@ -26,6 +26,7 @@ const EMULATED_PATH = [
   /^\/repos\/\{owner\}\/\{repo\}\/compare\/\{basehead\}$/,
   /^\/repos\/\{owner\}\/\{repo\}\/collaborators\/\{username\}\/permission$/,
   /^\/search\/issues$/,
+  /^\/app\/installations\/\{installation_id\}\/access_tokens$/,
 ];
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;

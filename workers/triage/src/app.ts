@@ -27,7 +27,7 @@ export function createTriageApp(config: HomeostatConfig, deps: RuntimeDeps & Con
     await admin(c, async () => {
       detailed = true;
     });
-    const { mode, capabilities } = triageMode(c.env);
+    const { mode, capabilities } = triageMode(c.env, config);
     return healthResponse({
       name: 'triage',
       mode,

@@ -17,6 +17,7 @@ export type TriageErrorCode =
   | 'github_rate_limited'
   | 'github_unavailable' // 5xx or network failure after bounded retries
   | 'github_rejected' // a 4xx other than rate limiting: retrying cannot help
+  | 'github_app_auth_failed' // the App's key is unusable, or GitHub refused its JWT/installation
   | 'github_invalid_response'; // GitHub answered 2xx with a body that is not what the API documents
 
 interface TriageErrorSpec {
@@ -37,6 +38,7 @@ const SPECS: Record<TriageErrorCode, TriageErrorSpec> = {
   github_rate_limited: { httpStatus: 503, retryable: true },
   github_unavailable: { httpStatus: 502, retryable: true },
   github_rejected: { httpStatus: 502, retryable: false },
+  github_app_auth_failed: { httpStatus: 502, retryable: false },
   github_invalid_response: { httpStatus: 502, retryable: false },
 };
 

@@ -621,9 +621,28 @@ export const HomeostatConfigSchema = z
         apiBaseUrl: EndpointUrlSchema.default('https://api.github.com').describe(
           'GitHub REST API base URL; GitHub Enterprise Server is `https://<host>/api/v3`.',
         ),
+        app: z
+          .strictObject({
+            appId: z
+              .int()
+              .positive()
+              .describe("The GitHub App's id (its settings page, \"App ID\")."),
+            installationId: z
+              .int()
+              .positive()
+              .describe(
+                "The id of the App's installation on the repositories' account (the number at the end of the installation's settings URL).",
+              ),
+          })
+          .optional()
+          .describe(
+            'Act as this GitHub App installation: triage signs a JWT with the `GITHUB_APP_PRIVATE_KEY` secret and mints hour-long installation tokens itself. Without it (or without the key) triage uses the `GITHUB_TOKEN` secret.',
+          ),
       })
       .prefault({})
-      .describe('Where triage reaches GitHub. The token is the `GITHUB_TOKEN` secret.'),
+      .describe(
+        'Where triage reaches GitHub and as whom: a GitHub App installation (`app` with the `GITHUB_APP_PRIVATE_KEY` secret) or the `GITHUB_TOKEN` secret.',
+      ),
     extensions: z
       .array(ExtensionConfigSchema)
       .min(1)

@@ -1,4 +1,9 @@
-import { type HomeostatConfig, hasSecret, parseHomeostatEnv } from '@homeostat/shared';
+import {
+  type HomeostatConfig,
+  hasSecret,
+  parseHomeostatEnv,
+  type WorkerMode,
+} from '@homeostat/shared';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey, jwtVerify } from 'jose';
@@ -36,7 +41,11 @@ const CSRF_COOKIE = '__Host-homeostat-csrf';
 const SESSION_TTL_MS = 12 * 3_600_000;
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
 
-type Env_ = { Bindings: Env; Variables: { viewer: ConsoleViewer; csrf: string } };
+type Env_ = {
+  Bindings: Env;
+  /** `mode`: triage's mode for the layout (console.route.tsx sets it; it depends on the config). */
+  Variables: { viewer: ConsoleViewer; csrf: string; mode: WorkerMode };
+};
 
 export function isLoopbackRequest(c: Context): boolean {
   return (

@@ -65,7 +65,7 @@ function render(c: C, title: string, body: unknown, status: 200 | 403 | 404 = 20
   const viewer = c.get('viewer') ?? null;
   const csrf = c.get('csrf') ?? null;
   return c.html(
-    <Layout title={title} viewer={viewer} csrf={csrf} mode={triageMode(c.env).mode}>
+    <Layout title={title} viewer={viewer} csrf={csrf} mode={c.get('mode')}>
       {body as never}
     </Layout>,
     status,
@@ -90,6 +90,10 @@ export function registerConsole(
   for (const path of ['/console', '/console/*']) {
     ui.use(path, headers);
     ui.use(path, noStore);
+    ui.use(path, async (c, next) => {
+      c.set('mode', triageMode(c.env, config).mode);
+      await next();
+    });
   }
   ui.onError((err, c) => {
     console.error(
@@ -219,7 +223,7 @@ export function registerConsole(
     return render(
       c,
       'Outbox',
-      <OutboxPage rows={rows} mode={triageMode(c.env).mode} next={next} />,
+      <OutboxPage rows={rows} mode={triageMode(c.env, config).mode} next={next} />,
     );
   });
 

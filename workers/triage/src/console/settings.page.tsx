@@ -12,6 +12,7 @@ export function SettingsPage(props: {
 }) {
   const secretNames = [
     'GITHUB_TOKEN',
+    'GITHUB_APP_PRIVATE_KEY',
     'GITHUB_WEBHOOK_SECRET',
     'ADMIN_TOKEN',
     ...props.config.models.providers.map((p) => p.apiKeySecret),

@@ -107,6 +107,7 @@ export class GitHubClient {
   readonly #maxAttempts: number;
   readonly #maxInlineWaitMs: number;
   readonly #timeoutMs: number;
+  readonly #credentials: GitHubCredentials;
   #rateLimit: RateLimitSnapshot | undefined;
 
   constructor(options: GitHubClientOptions) {
@@ -123,12 +124,7 @@ export class GitHubClient {
       request: { fetch: fetchImpl },
       log: { debug: noop, info: noop, warn: noop, error: noop },
     });
-    const credentials = options.credentials;
-    this.#octokit.hook.before('request', async (request) => {
-      const authorization = await credentials.authorization();
-      if (authorization === null) delete request.headers.authorization;
-      else request.headers.authorization = authorization;
-    });
+    this.#credentials = options.credentials;
   }
 
   /** The last rate-limit state GitHub reported, for run records and tests. */
@@ -137,8 +133,12 @@ export class GitHubClient {
   }
 
   async send(request: GitHubRequest): Promise<GitHubResponse> {
+    let reauthorized = false;
     for (let attempt = 1; ; attempt++) {
       await this.#waitForPrimaryWindow();
+      // Per try, outside the catch below: a renewable credential may have been renewed since the
+      // last try, and its own failure (an App key GitHub refuses) is already a typed TriageError.
+      const authorization = await this.#credentials.authorization();
       let failure: Failure;
       // A fresh deadline per try; Octokit hands it to fetch, so it covers the body as well.
       const signal = AbortSignal.timeout(this.#timeoutMs);
@@ -149,6 +149,7 @@ export class GitHubClient {
         const res = await this.#octokit.request(`${request.method} ${target}`, {
           ...(request.query ?? {}),
           ...(request.body === undefined ? {} : { data: request.body }),
+          ...(authorization === null ? {} : { headers: { authorization } }),
           request: { signal },
         });
         const headers: Record<string, string> = {};
@@ -174,6 +175,14 @@ export class GitHubClient {
         }
       }
       this.#observe(failure.headers);
+      // A 401 on a renewable credential (an App installation token revoked or expired early):
+      // GitHub did not act, so the request is sent once more with a fresh token.
+      const invalidate = this.#credentials.invalidate;
+      if (failure.status === 401 && authorization !== null && invalidate && !reauthorized) {
+        reauthorized = true;
+        invalidate.call(this.#credentials, authorization);
+        continue;
+      }
       const decision = this.#classify(failure, attempt, request);
       if (decision.kind === 'fail') throw decision.error;
       await this.#sleep(decision.waitMs);

@@ -1,6 +1,7 @@
-import { type HomeostatConfig, hasSecret } from '@homeostat/shared';
-import { type GitHubCredentials, tokenCredentials } from './github-auth.ts';
+import type { HomeostatConfig } from '@homeostat/shared';
+import type { GitHubCredentials } from './github-auth.ts';
 import { type FetchLike, GitHubClient } from './github-client.ts';
+import { githubCredentials } from './github-credentials.ts';
 import { type GitHubGateway, LiveGitHubGateway, OutboxGitHubGateway } from './github-gateway.ts';
 
 /** What production takes from the runtime and tests replace: the network, the clock, waiting. */
@@ -10,17 +11,19 @@ export interface RuntimeDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Live with a GitHub token, dry-run (outbox) without one: triage-mode.ts decides the same way. */
+/**
+ * Live with GitHub credentials (an App installation or a token, github-credentials.ts), dry-run
+ * (outbox) without: triage-mode.ts decides the same way.
+ */
 export function createGitHubGateway(
   env: Env,
   config: HomeostatConfig,
   deps: RuntimeDeps,
 ): GitHubGateway {
   const now = deps.now ?? Date.now;
-  if (!hasSecret(env.GITHUB_TOKEN)) return new OutboxGitHubGateway(env.DB, now);
-  return new LiveGitHubGateway(
-    createGitHubClient(config, tokenCredentials(env.GITHUB_TOKEN), deps),
-  );
+  const credentials = githubCredentials(env, config, deps);
+  if (credentials === null) return new OutboxGitHubGateway(env.DB, now);
+  return new LiveGitHubGateway(createGitHubClient(config, credentials, deps));
 }
 
 /** The one way triage builds a GitHub client: the config's base URL and the runtime's deps. */

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { TriageError } from '../errors.ts';
 import { createFixWebhookHooks } from '../fix/ci/fix-webhook-hooks.ts';
-import { tokenCredentials } from '../github/github-auth.ts';
+import { githubCredentials } from '../github/github-credentials.ts';
 import {
   createGitHubClient,
   createGitHubGateway,
@@ -111,9 +111,10 @@ export function registerGitHubWebhook(
       try {
         const github = createGitHubGateway(c.env, config, deps);
         let permissions = unverifiablePermissions;
-        if (hasSecret(c.env.GITHUB_TOKEN)) {
+        const credentials = githubCredentials(c.env, config, deps);
+        if (credentials !== null) {
           permissionsByToken ??= githubSenderPermissions(
-            createGitHubClient(config, tokenCredentials(c.env.GITHUB_TOKEN), deps),
+            createGitHubClient(config, credentials, deps),
             now,
           );
           permissions = permissionsByToken;

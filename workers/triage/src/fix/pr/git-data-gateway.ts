@@ -1,7 +1,7 @@
-import { type HomeostatConfig, hasSecret } from '@homeostat/shared';
+import type { HomeostatConfig } from '@homeostat/shared';
 import { TriageError } from '../../errors.ts';
-import { tokenCredentials } from '../../github/github-auth.ts';
 import { type GitHubClient, type GitHubResponse, parseGitHub } from '../../github/github-client.ts';
+import { githubCredentials } from '../../github/github-credentials.ts';
 import { createGitHubClient, type RuntimeDeps } from '../../github/github-factory.ts';
 import type { GitHubRequest } from '../../github/github-request.ts';
 import { recordOutbox } from '../../outbox/outbox.ts';
@@ -534,15 +534,14 @@ function withPull(w: WriteKey, pull: PullRef): WriteKey {
   return pull.kind === 'pending' && w.dependsOn === undefined ? { ...w, dependsOn: pull.key } : w;
 }
 
-/** Live with a GitHub token, dry-run (outbox) without one, like `createGitHubGateway`. */
+/** Live with GitHub credentials, dry-run (outbox) without, like `createGitHubGateway`. */
 export function createGitDataGateway(
   env: Env,
   config: HomeostatConfig,
   deps: RuntimeDeps,
 ): GitDataGateway {
   const now = deps.now ?? Date.now;
-  if (!hasSecret(env.GITHUB_TOKEN)) return new OutboxGitDataGateway(env.DB, now);
-  return new LiveGitDataGateway(
-    createGitHubClient(config, tokenCredentials(env.GITHUB_TOKEN), deps),
-  );
+  const credentials = githubCredentials(env, config, deps);
+  if (credentials === null) return new OutboxGitDataGateway(env.DB, now);
+  return new LiveGitDataGateway(createGitHubClient(config, credentials, deps));
 }
