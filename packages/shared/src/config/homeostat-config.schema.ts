@@ -626,7 +626,7 @@ export const HomeostatConfigSchema = z
             appId: z
               .int()
               .positive()
-              .describe("The GitHub App's id (its settings page, \"App ID\")."),
+              .describe('The GitHub App\'s id (its settings page, "App ID").'),
             installationId: z
               .int()
               .positive()
