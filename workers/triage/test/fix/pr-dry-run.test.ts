@@ -140,7 +140,7 @@ describe('fix pull requests in dry-run mode (no token: the outbox)', () => {
         'POST /git/blobs',
         'POST /git/trees',
         'POST /git/commits',
-        'PATCH /git/refs/heads/homeostat/fix-' + input.key.fingerprint.slice(4, 16),
+        `PATCH /git/refs/heads/homeostat/fix-${input.key.fingerprint.slice(4, 16)}`,
         'PATCH /pulls/{pull_number}',
         'POST /issues/{pull_number}/labels',
       ],
