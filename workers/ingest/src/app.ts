@@ -7,7 +7,7 @@ import {
 } from '@homeostat/shared';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { benchMetrics, resetBenchMetrics } from './bench-metrics.ts';
+import { benchReset, benchSnapshot } from './bench-env.ts';
 import { handleEvents } from './events.route.ts';
 import { IngestError } from './ingest-error.ts';
 import { authenticate, indexIngestKeys } from './ingest-key.ts';
@@ -59,8 +59,8 @@ export function createIngestApp(config: HomeostatConfig) {
   );
   app.on(['GET', 'DELETE'], '/__bench/metrics', (c) => {
     if (c.env.BENCH_METRICS !== '1') return c.notFound();
-    if (c.req.method === 'DELETE') resetBenchMetrics();
-    return c.json(benchMetrics);
+    if (c.req.method === 'DELETE') benchReset();
+    return c.json(benchSnapshot());
   });
   app.post('/v1/events', (c) => handleEvents(c, authenticate(c, keys)));
   app.post('/v1/sessions', (c) => handleSessions(c, authenticate(c, keys)));

@@ -1,4 +1,4 @@
-import { benchMetrics } from './bench-metrics.ts';
+import { benchMetrics, resetBenchMetrics } from './bench-metrics.ts';
 
 /**
  * The bench's view of the Worker (issue 14, item 5): when `BENCH_METRICS` is "1", the Worker and
@@ -42,14 +42,57 @@ export function benchFetch(
   };
 }
 
-/** A Durable Object class whose instances see the bench's `Env`. */
+/**
+ * A Durable Object class whose instances see the bench's `Env`, and whose SQLite storage counts
+ * the rows it reads and writes (each cursor's `rowsRead` / `rowsWritten`).
+ */
 export function withBenchEnv<T>(Base: DurableObjectClass<T>): DurableObjectClass<T> {
   const Unbranded = Base as unknown as new (ctx: DurableObjectState, env: Env) => object;
   return class extends Unbranded {
     constructor(ctx: DurableObjectState, env: Env) {
+      // The runtime insists on its own DurableObjectState, so its SQL handle is instrumented in
+      // place rather than wrapped.
+      if (env.BENCH_METRICS === '1') countRows(ctx.storage.sql);
       super(ctx, benchEnv(env));
     }
   } as unknown as DurableObjectClass<T>;
+}
+
+/** Starts a new measurement: counters at zero, earlier cursors forgotten. */
+export function benchReset(): void {
+  openCursors = [];
+  resetBenchMetrics();
+}
+
+/** The counters, with the storage rows of cursors still open added in. */
+export function benchSnapshot(): typeof benchMetrics {
+  settleCursors();
+  return benchMetrics;
+}
+
+/** Cursors not yet counted: a cursor's counts grow as it is read, so they are taken later. */
+let openCursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+
+function settleCursors(): void {
+  for (const cursor of openCursors) {
+    benchMetrics.doRowsRead += cursor.rowsRead;
+    benchMetrics.doRowsWritten += cursor.rowsWritten;
+  }
+  openCursors = [];
+}
+
+function countRows(sql: SqlStorage): void {
+  const exec = sql.exec.bind(sql);
+  Object.defineProperty(sql, 'exec', {
+    configurable: true,
+    value: (query: string, ...bindings: unknown[]) => {
+      // Code reads a cursor before it runs the next statement: count the earlier ones now.
+      settleCursors();
+      const cursor = exec(query, ...bindings);
+      openCursors.push(cursor);
+      return cursor;
+    },
+  });
 }
 
 function countingNamespace<T extends DurableObjectNamespace<Rpc.DurableObjectBranded>>(ns: T): T {

@@ -19,6 +19,9 @@ export const benchMetrics = {
   /** D1's own `meta.rows_read`, summed over every statement. */
   d1RowsRead: 0,
   queueMessages: 0,
+  /** Rows the Durable Objects' own SQLite storage wrote and read (billed like D1's). */
+  doRowsWritten: 0,
+  doRowsRead: 0,
 };
 
 export type BenchMetrics = typeof benchMetrics;

@@ -29,17 +29,18 @@ export type RecordStatus = 'new' | 'known' | 'duplicate';
 
 export function createCountTables(sql: SqlStorage): void {
   sql.exec(`
-    CREATE TABLE IF NOT EXISTS installs (install_hash TEXT PRIMARY KEY);
-    CREATE TABLE IF NOT EXISTS networks (network_hash TEXT PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS installs (install_hash TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS networks (network_hash TEXT PRIMARY KEY) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS versions (
       version TEXT NOT NULL, surface TEXT NOT NULL, events INTEGER NOT NULL,
       first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, dirty INTEGER NOT NULL,
       sessions INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (version, surface));
+      PRIMARY KEY (version, surface)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS version_sessions (
       version TEXT NOT NULL, surface TEXT NOT NULL, session_id TEXT NOT NULL,
-      PRIMARY KEY (version, surface, session_id));
-    CREATE TABLE IF NOT EXISTS recent_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      PRIMARY KEY (version, surface, session_id)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS recent_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL)
+      WITHOUT ROWID;
   `);
 }
 
@@ -68,15 +69,20 @@ export function countEvents(
     }
     statuses.push(before + fresh.length === 0 ? 'new' : 'known');
     fresh.push(e);
+    // One write of the version's row for the event and its session together.
+    const newSession =
+      e.sessionId === null ? 0 : countSession(sql, input.version, e.surface, e.sessionId);
     sql.exec(
-      `INSERT INTO versions (version, surface, events, first_seen, last_seen, dirty) VALUES (?, ?, 1, ?, ?, 1)
-       ON CONFLICT (version, surface) DO UPDATE SET events = events + 1, last_seen = excluded.last_seen, dirty = 1`,
+      `INSERT INTO versions (version, surface, events, first_seen, last_seen, dirty, sessions)
+       VALUES (?, ?, 1, ?, ?, 1, ?)
+       ON CONFLICT (version, surface) DO UPDATE SET events = events + 1,
+         last_seen = excluded.last_seen, dirty = 1, sessions = sessions + excluded.sessions`,
       input.version,
       e.surface,
       input.now,
       input.now,
+      newSession,
     );
-    if (e.sessionId !== null) countSession(sql, input.version, e.surface, e.sessionId);
   }
   return { statuses, fresh };
 }
@@ -84,8 +90,14 @@ export function countEvents(
 /**
  * Distinct sessions per version and surface, exact up to a bound: canary's critical guardrail
  * asks whether a problem was seen in at least 3 canary sessions and none of the baseline's.
+ * Returns 1 when the session is new to the count.
  */
-function countSession(sql: SqlStorage, version: string, surface: string, sessionId: string): void {
+function countSession(
+  sql: SqlStorage,
+  version: string,
+  surface: string,
+  sessionId: string,
+): number {
   const kept = sql
     .exec<{ n: number }>(
       'SELECT count(*) AS n FROM version_sessions WHERE version = ? AND surface = ?',
@@ -93,8 +105,8 @@ function countSession(sql: SqlStorage, version: string, surface: string, session
       surface,
     )
     .one().n;
-  if (kept >= SESSIONS_PER_VERSION_KEPT) return;
-  const added = sql
+  if (kept >= SESSIONS_PER_VERSION_KEPT) return 0;
+  return sql
     .exec(
       'INSERT INTO version_sessions (version, surface, session_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1',
       version,
@@ -102,13 +114,6 @@ function countSession(sql: SqlStorage, version: string, surface: string, session
       sessionId,
     )
     .toArray().length;
-  if (added > 0) {
-    sql.exec(
-      'UPDATE versions SET sessions = sessions + 1 WHERE version = ? AND surface = ?',
-      version,
-      surface,
-    );
-  }
 }
 
 /** Adds the install to the distinct-install count; returns the state's new install fields. */

@@ -11,15 +11,17 @@ import type { ErrorReport } from './release-health.do.ts';
  */
 
 export function createHealthTables(sql: SqlStorage): void {
+  // One row per (version, window, install, session) — '' for events without a session — holding
+  // its error events: a counted event writes one row here, not one for the window and one for
+  // the session (Durable Object storage bills rows written).
   sql.exec(`
     DROP TABLE IF EXISTS health;
-    CREATE TABLE IF NOT EXISTS error_windows (
-      version TEXT NOT NULL, window_start INTEGER NOT NULL, error_events INTEGER NOT NULL,
-      PRIMARY KEY (version, window_start));
-    CREATE TABLE IF NOT EXISTS error_sessions (
+    DROP TABLE IF EXISTS error_windows;
+    DROP TABLE IF EXISTS error_sessions;
+    CREATE TABLE IF NOT EXISTS error_counts (
       version TEXT NOT NULL, window_start INTEGER NOT NULL, install_hash TEXT NOT NULL,
-      session_id TEXT NOT NULL, at INTEGER NOT NULL,
-      PRIMARY KEY (version, window_start, install_hash, session_id));
+      session_id TEXT NOT NULL, at INTEGER NOT NULL, events INTEGER NOT NULL,
+      PRIMARY KEY (version, window_start, install_hash, session_id)) WITHOUT ROWID;
     CREATE TABLE IF NOT EXISTS health_reports (
       seq INTEGER PRIMARY KEY AUTOINCREMENT, report TEXT NOT NULL);
   `);
@@ -32,23 +34,20 @@ export function countErrors(
   installHash: string,
   events: readonly { sessionId: string | null }[],
 ): void {
-  sql.exec(
-    `INSERT INTO error_windows (version, window_start, error_events) VALUES (?, ?, ?)
-     ON CONFLICT (version, window_start) DO UPDATE SET error_events = error_events + excluded.error_events`,
-    at.version,
-    at.windowStart,
-    events.length,
-  );
-  for (const sessionId of new Set(events.map((e) => e.sessionId))) {
-    if (sessionId === null) continue;
+  const perSession = new Map<string, number>();
+  for (const e of events)
+    perSession.set(e.sessionId ?? '', (perSession.get(e.sessionId ?? '') ?? 0) + 1);
+  for (const [sessionId, n] of perSession) {
     sql.exec(
-      `INSERT INTO error_sessions (version, window_start, install_hash, session_id, at)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO error_counts (version, window_start, install_hash, session_id, at, events)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (version, window_start, install_hash, session_id) DO UPDATE SET events = events + excluded.events`,
       at.version,
       at.windowStart,
       installHash,
       sessionId,
       at.now,
+      n,
     );
   }
 }
@@ -74,7 +73,8 @@ export function takeReport(
   }
   const windows = sql
     .exec<{ version: string; window_start: number; error_events: number }>(
-      'SELECT version, window_start, error_events FROM error_windows ORDER BY window_start, version',
+      `SELECT version, window_start, sum(events) AS error_events FROM error_counts
+       GROUP BY version, window_start ORDER BY window_start, version`,
     )
     .toArray();
   if (windows.length === 0) return null;
@@ -85,7 +85,9 @@ export function takeReport(
       install_hash: string;
       session_id: string;
       at: number;
-    }>('SELECT version, window_start, install_hash, session_id, at FROM error_sessions ORDER BY at')
+    }>(
+      "SELECT version, window_start, install_hash, session_id, at FROM error_counts WHERE session_id != '' ORDER BY at",
+    )
     .toArray();
   const body: ReportBody = {
     ...header,
@@ -98,8 +100,7 @@ export function takeReport(
         .map((x) => ({ installHash: x.install_hash, sessionId: x.session_id, at: x.at })),
     })),
   };
-  sql.exec('DELETE FROM error_windows');
-  sql.exec('DELETE FROM error_sessions');
+  sql.exec('DELETE FROM error_counts');
   const seq = sql
     .exec<{ seq: number }>(
       'INSERT INTO health_reports (report) VALUES (?) RETURNING seq',
@@ -115,7 +116,7 @@ export function reportDelivered(sql: SqlStorage, seq: number): void {
 
 export function healthPending(sql: SqlStorage): boolean {
   return (
-    sql.exec('SELECT 1 FROM error_windows UNION ALL SELECT 1 FROM health_reports LIMIT 1').toArray()
+    sql.exec('SELECT 1 FROM error_counts UNION ALL SELECT 1 FROM health_reports LIMIT 1').toArray()
       .length > 0
   );
 }

@@ -30,10 +30,12 @@ export const SAMPLES_REFRESH_MS = 60_000;
 const DAYS_KEPT = 14;
 const DAY_MS = 86_400_000;
 
-/** Adds events to today's count of the 14-day series D1 keeps per fingerprint (issue 12). */
-export function countDaily(sql: SqlStorage, now: number, events: number): void {
+/**
+ * Adds events to today's count of the 14-day series D1 keeps per fingerprint (issue 12, read by
+ * triage's console): `{day: <epoch day of the last count>, counts: [oldest … newest]}`.
+ */
+export function countDaily(stored: string | null, now: number, events: number): string {
   const today = Math.floor(now / DAY_MS);
-  const stored = getMeta<string>(sql, 'daily_events');
   let series: { day: number; counts: number[] } = { day: today, counts: [0] };
   if (stored !== null) {
     const previous = JSON.parse(stored) as { day: number; counts: number[] };
@@ -45,7 +47,7 @@ export function countDaily(sql: SqlStorage, now: number, events: number): void {
   }
   series.counts[series.counts.length - 1] = (series.counts.at(-1) ?? 0) + events;
   series.counts = series.counts.slice(-DAYS_KEPT);
-  setMeta(sql, 'daily_events', JSON.stringify(series));
+  return JSON.stringify(series);
 }
 
 /**
@@ -79,7 +81,7 @@ export function drainProjection(sql: SqlStorage, now: number): FlushStatement[] 
           last_version: s.last_version,
           state: s.state,
           fixed_in_version: s.fixed_in_version,
-          daily_events: getMeta<string>(sql, 'daily_events'),
+          daily_events: s.daily_events,
           flushed_at: now,
         },
         {

@@ -26,6 +26,10 @@ export type StateRow = {
   hll: ArrayBuffer;
   dirty: number;
   flush_interval_ms: number;
+  /** Events offered to the sample reservoir since it was last reset (sample-reservoir.ts). */
+  reservoir_seen: number;
+  /** Events per UTC day, the last 14 days, as D1's `fingerprints.daily_events` JSON. */
+  daily_events: string | null;
 };
 
 /** Named values kept beside the state row (added after it; see `meta`). */
@@ -36,12 +40,8 @@ export type MetaKey =
   | 'flushed_at'
   /** When the samples in D1 last changed (epoch ms). */
   | 'samples_written_at'
-  /** Events offered to the sample reservoir since it was last reset. */
-  | 'reservoir_seen'
   /** When D1's `fingerprint_resolutions` row was last read (epoch ms). */
-  | 'resolution_checked_at'
-  /** Events per UTC day, the last 14 days, as D1's `fingerprints.daily_events` JSON. */
-  | 'daily_events';
+  | 'resolution_checked_at';
 
 export function createStateTables(sql: SqlStorage): void {
   sql.exec(`
@@ -54,9 +54,22 @@ export function createStateTables(sql: SqlStorage): void {
       state TEXT NOT NULL, fixed_in_version TEXT, resolved_at INTEGER NOT NULL DEFAULT 0,
       threshold_level INTEGER NOT NULL DEFAULT 0,
       installs_exact INTEGER NOT NULL DEFAULT 0, approximate INTEGER NOT NULL DEFAULT 0,
-      hll BLOB NOT NULL, dirty INTEGER NOT NULL DEFAULT 0, flush_interval_ms INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
+      hll BLOB NOT NULL, dirty INTEGER NOT NULL DEFAULT 0, flush_interval_ms INTEGER NOT NULL,
+      reservoir_seen INTEGER NOT NULL DEFAULT 0, daily_events TEXT);
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
   `);
+  // Objects made before these columns existed get them; per-event values live in the state row
+  // so that an event costs one write of it, not one per value (DO SQLite bills rows written).
+  const columns = new Set(
+    sql
+      .exec<{ name: string }>('SELECT name FROM pragma_table_info(?)', 'state')
+      .toArray()
+      .map((c) => c.name),
+  );
+  if (!columns.has('reservoir_seen')) {
+    sql.exec('ALTER TABLE state ADD COLUMN reservoir_seen INTEGER NOT NULL DEFAULT 0');
+  }
+  if (!columns.has('daily_events')) sql.exec('ALTER TABLE state ADD COLUMN daily_events TEXT');
 }
 
 export function readState(sql: SqlStorage): StateRow | null {

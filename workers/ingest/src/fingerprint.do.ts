@@ -225,8 +225,8 @@ export class FingerprintDO extends DurableObject<Env> {
       input.installHash,
       fresh,
     );
-    offerSamples(this.sql, fresh, input.version, now);
-    countDaily(this.sql, now, fresh.length);
+    const reservoirSeen = offerSamples(this.sql, fresh, input.version, now, s.reservoir_seen);
+    const dailyEvents = countDaily(s.daily_events, now, fresh.length);
     const installs = countInstall(this.sql, s, input.installHash);
     const networks =
       networkHash === null ? 0 : countNetwork(this.sql, networkHash, input.minNetworks);
@@ -235,7 +235,7 @@ export class FingerprintDO extends DurableObject<Env> {
       compareVersions(input.version, s.last_version) > 0 ? input.version : s.last_version;
     this.sql.exec(
       `UPDATE state SET events = ?, last_seen = ?, last_version = ?, hll = ?, installs_exact = ?, approximate = ?,
-         dirty = 1, flush_interval_ms = ? WHERE id = 1`,
+         dirty = 1, flush_interval_ms = ?, reservoir_seen = ?, daily_events = ? WHERE id = 1`,
       events,
       now,
       lastVersion,
@@ -243,9 +243,19 @@ export class FingerprintDO extends DurableObject<Env> {
       installs.installs_exact,
       installs.approximate,
       input.flushIntervalMs,
+      reservoirSeen,
+      dailyEvents,
     );
     // The row as just written, without reading it (and its HyperLogLog blob) back.
-    s = { ...s, ...installs, events, last_seen: now, last_version: lastVersion };
+    s = {
+      ...s,
+      ...installs,
+      events,
+      last_seen: now,
+      last_version: lastVersion,
+      reservoir_seen: reservoirSeen,
+      daily_events: dailyEvents,
+    };
 
     const t = nextTransition(s, {
       version: input.version,

@@ -32,6 +32,8 @@ const INSTALL_MEMORY_MS = 30 * 24 * 3_600_000;
 /** Applied report numbers are kept this long; no Fingerprint object retries for longer. */
 const SOURCE_MEMORY_MS = 7 * 24 * 3_600_000;
 const PRUNE_EVERY_MS = 3_600_000;
+/** An install's `last_seen` is kept to this precision (see `touchInstall`). */
+const LAST_SEEN_GRANULARITY_MS = 3_600_000;
 const RETRY_FLUSH_MS = 30_000;
 const MAX_PER_WINDOW = RELEASE_HEALTH_LIMITS.maxSessionsPerInstallPerWindow;
 
@@ -96,19 +98,20 @@ export class ReleaseHealthDO extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS window_counts (
           extension_id TEXT NOT NULL, version TEXT NOT NULL, window_start INTEGER NOT NULL,
           ${COUNT_COLUMNS.map((c) => `${c} INTEGER NOT NULL DEFAULT 0`).join(', ')},
-          PRIMARY KEY (extension_id, version, window_start));
+          PRIMARY KEY (extension_id, version, window_start)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS installs (
-          install_hash TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+          install_hash TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL)
+          WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS sessions (
           install_hash TEXT NOT NULL, session_id TEXT NOT NULL, seen_at INTEGER NOT NULL,
           started INTEGER NOT NULL DEFAULT 0, errored INTEGER NOT NULL DEFAULT 0,
-          PRIMARY KEY (install_hash, session_id));
+          PRIMARY KEY (install_hash, session_id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS window_installs (
           version TEXT NOT NULL, window_start INTEGER NOT NULL, install_hash TEXT NOT NULL,
           sessions INTEGER NOT NULL DEFAULT 0, error_sessions INTEGER NOT NULL DEFAULT 0,
-          PRIMARY KEY (version, window_start, install_hash));
+          PRIMARY KEY (version, window_start, install_hash)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS sources (
-          source TEXT PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL);
+          source TEXT PRIMARY KEY, seq INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS health_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
       `);
     });
@@ -159,12 +162,22 @@ export class ReleaseHealthDO extends DurableObject<Env> {
         .exec<{ seq: number }>('SELECT seq FROM sources WHERE source = ?', report.source)
         .toArray()[0]?.seq;
       if (last !== undefined && last >= report.seq) return false;
+      // One install's first-seen time once per report, however many of its sessions it carries.
+      const firstSeen = new Map<string, number>();
+      for (const w of report.windows) {
+        for (const x of w.sessions) {
+          firstSeen.set(x.installHash, Math.min(firstSeen.get(x.installHash) ?? x.at, x.at));
+        }
+      }
+      for (const [installHash, at] of firstSeen) {
+        firstSeen.set(installHash, this.touchInstall(installHash, at));
+      }
       for (const w of report.windows) {
         let errorSessions = 0;
         let newInstallErrorSessions = 0;
         let errorInstalls = 0;
         for (const s of w.sessions) {
-          const firstSeen = this.touchInstall(s.installHash, s.at);
+          const installFirstSeen = firstSeen.get(s.installHash) ?? s.at;
           const first =
             this.sql
               .exec(
@@ -179,7 +192,7 @@ export class ReleaseHealthDO extends DurableObject<Env> {
           if (!first) continue;
           const cap = this.capped(w.version, w.windowStart, s.installHash, 'error_sessions', 1);
           errorSessions += cap.counted;
-          if (s.at - firstSeen < NEW_INSTALL_MS) newInstallErrorSessions += cap.counted;
+          if (s.at - installFirstSeen < NEW_INSTALL_MS) newInstallErrorSessions += cap.counted;
           if (cap.firstInWindow) errorInstalls++;
         }
         this.add(report.extensionId, w.version, w.windowStart, {
@@ -234,20 +247,35 @@ export class ReleaseHealthDO extends DurableObject<Env> {
     return rows.map((r) => upsertRow(releaseHealthTable, r, add));
   }
 
-  /** Records that the install was seen at `at`; returns when it was first seen. */
+  /**
+   * Records that the install was seen at `at`; returns when it was first seen. `last_seen` only
+   * decides when an idle install is forgotten, so it is rewritten at most hourly: every rewrite is
+   * a billed row.
+   */
   private touchInstall(installHash: string, at: number): number {
-    return this.sql
+    const changed = this.sql
       .exec<{ first_seen: number }>(
         `INSERT INTO installs (install_hash, first_seen, last_seen) VALUES (?, ?, ?)
          ON CONFLICT (install_hash) DO UPDATE SET
            first_seen = min(first_seen, excluded.first_seen),
            last_seen = max(last_seen, excluded.last_seen)
+         WHERE excluded.first_seen < first_seen OR excluded.last_seen > last_seen + ?
          RETURNING first_seen`,
         installHash,
         at,
         at,
+        LAST_SEEN_GRANULARITY_MS,
       )
-      .one().first_seen;
+      .toArray()[0];
+    return (
+      changed?.first_seen ??
+      this.sql
+        .exec<{ first_seen: number }>(
+          'SELECT first_seen FROM installs WHERE install_hash = ?',
+          installHash,
+        )
+        .one().first_seen
+    );
   }
 
   /** Counts up to `want` more for the install in the window, within the per-install cap. */

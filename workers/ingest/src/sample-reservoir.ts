@@ -1,6 +1,6 @@
 import { samplesTable, upsertRow } from '@homeostat/shared';
 import type { FlushStatement } from './d1-flush.ts';
-import { getMeta, setMeta } from './fingerprint-state.ts';
+import { getMeta } from './fingerprint-state.ts';
 
 /**
  * The scrubbed samples of one fingerprint, as a reservoir (Vitter's algorithm R) rather than "the
@@ -40,19 +40,23 @@ export function createReservoirTables(sql: SqlStorage): void {
     CREATE TABLE IF NOT EXISTS reservoir (
       slot INTEGER PRIMARY KEY, event_id TEXT NOT NULL, version TEXT NOT NULL, surface TEXT NOT NULL,
       occurred_at INTEGER NOT NULL, received_at INTEGER NOT NULL, event TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS samples_in_d1 (event_id TEXT PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS samples_in_d1 (event_id TEXT PRIMARY KEY) WITHOUT ROWID;
   `);
 }
 
-/** Offers newly counted events to the reservoir. */
+/**
+ * Offers newly counted events to the reservoir; `seen` is how many were offered before (the state
+ * row's `reservoir_seen`), and the new count is returned for the caller to store with the state.
+ */
 export function offerSamples(
   sql: SqlStorage,
   events: readonly SampleEvent[],
   version: string,
   now: number,
+  before: number,
   random: () => number = Math.random,
-): void {
-  let seen = getMeta<number>(sql, 'reservoir_seen') ?? 0;
+): number {
+  let seen = before;
   for (const e of events) {
     seen++;
     const slot = seen <= SAMPLES_KEPT ? seen - 1 : Math.floor(random() * seen);
@@ -72,12 +76,12 @@ export function offerSamples(
       e.event,
     );
   }
-  setMeta(sql, 'reservoir_seen', seen);
+  return seen;
 }
 
 /** Starts a fresh reservoir: the next events replace the kept ones. */
 export function resetReservoir(sql: SqlStorage): void {
-  setMeta(sql, 'reservoir_seen', 0);
+  sql.exec('UPDATE state SET reservoir_seen = 0 WHERE id = 1');
 }
 
 /** Whether the kept set differs from what D1 has. */

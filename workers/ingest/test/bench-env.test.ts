@@ -89,6 +89,9 @@ describe('bench metrics wrapper (issue 14, item 5)', () => {
       d1RowsWritten: 0,
       d1RowsRead: 0,
       queueMessages: 0,
+      // The objects here were made by the test pool without BENCH_METRICS: nothing of theirs.
+      doRowsWritten: 0,
+      doRowsRead: 0,
     });
     expect((await fetch(new Request('https://ingest.test/__bench/metrics'), env, ctx)).status).toBe(
       404,

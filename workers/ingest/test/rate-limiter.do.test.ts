@@ -1,6 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
-import { describe, test } from 'vitest';
+import { beforeEach, describe, test, vi } from 'vitest';
+import { forgetExtensionLeases, takeExtensionBudget } from '../src/extension-lease.ts';
 import {
   effectivePerMinute,
   INSTALL_LIMIT_UNITS,
@@ -9,7 +10,9 @@ import {
   unitsPerItem,
 } from '../src/install-limit.ts';
 import { takeTokens } from '../src/token-bucket.ts';
-import { uid } from './ingest-test-kit.ts';
+import { randomExtensionId, testConfig, uid } from './ingest-test-kit.ts';
+
+beforeEach(() => forgetExtensionLeases());
 
 const T0 = Date.UTC(2026, 10, 21, 12, 0, 0);
 
@@ -88,6 +91,25 @@ describe('RateLimiter Durable Object (the extension budget)', () => {
     const over = await lease(5, 0, T0 + 120_000);
     expect(over).toMatchObject({ granted: 0, limitedBy: 'day' });
     expect(over.retryAfterSeconds).toBe(12 * 3600 - 120);
+  });
+
+  test('an isolate asks for a lease once for concurrent requests, and more at once when busy', async ({
+    expect,
+  }) => {
+    const extension = testConfig({ id: randomExtensionId() }).extensions[0];
+    if (extension === undefined) throw new Error('no extension');
+    const asks = vi.spyOn(env.RATE_LIMITER, 'getByName');
+    const now = Date.now();
+    const concurrent = await Promise.all(
+      Array.from({ length: 10 }, () => takeExtensionBudget(env.RATE_LIMITER, extension, 1, now)),
+    );
+    expect(concurrent.every((r) => r.granted === 1)).toBe(true);
+    expect(asks).toHaveBeenCalledTimes(1);
+    // 200 more events within one lease's lifetime: leases of 20, 40, 80, then the cap of 100 (a
+    // lease's share of 3,000 a minute), instead of one ask per 20 events.
+    for (let i = 0; i < 200; i++) await takeExtensionBudget(env.RATE_LIMITER, extension, 1, now);
+    expect(asks.mock.calls.length).toBeLessThanOrEqual(5);
+    asks.mockRestore();
   });
 
   test('state survives eviction; an idle object deletes itself', async ({ expect }) => {
