@@ -1,6 +1,5 @@
 import { samplesTable, upsertRow } from '@homeostat/shared';
 import type { FlushStatement } from './d1-flush.ts';
-import { getMeta } from './fingerprint-state.ts';
 
 /**
  * The scrubbed samples of one fingerprint, as a reservoir (Vitter's algorithm R) rather than "the
