@@ -11,7 +11,8 @@ import { workerProject } from '../../test/support/worker-project.ts';
  * workerd refuses to start a service binding whose service does not exist, and triage's tests run
  * without the ingest Worker: this stands in for its `IngestRpc` entrypoint (issue 13, item 2),
  * answering like ingest's dedupe (an event id seen before is a `duplicate`) and keeping what it
- * was sent for the importer's tests (`sent()`). Ingest's own tests cover the real entrypoint.
+ * was sent for the importer's tests (`sent()`) and the resolutions pushed to it
+ * (`resolutionsPushed()`, issue 14 item 3). Ingest's own tests cover the real entrypoint.
  */
 const ingestStandIn = {
   name: 'homeostat-ingest',
@@ -20,6 +21,7 @@ const ingestStandIn = {
   script: `import { WorkerEntrypoint } from 'cloudflare:workers';
 const seen = new Set();
 const batches = [];
+const resolutions = [];
 export default { fetch() { return new Response(null, { status: 404 }); } };
 export class IngestRpc extends WorkerEntrypoint {
   async ingestImported(batch) {
@@ -35,6 +37,11 @@ export class IngestRpc extends WorkerEntrypoint {
     };
   }
   async sent() { return batches; }
+  async resolutionChanged(key) {
+    resolutions.push(key);
+    return { status: 'ok' };
+  }
+  async resolutionsPushed() { return resolutions; }
 }`,
 };
 

@@ -209,6 +209,14 @@ describe('POST /github/webhook: what triage does with events', () => {
       source: 'issue_closed',
       fixed_in_version: null,
     });
+    // Ingest is told at once (issue 14, item 3), and only of the human's close.
+    const ingest = env.INGEST as unknown as {
+      resolutionsPushed(): Promise<{ extensionId: string; fingerprint: string }[]>;
+    };
+    const pushed = (await ingest.resolutionsPushed()).filter(
+      (p) => p.fingerprint === issue.fingerprint,
+    );
+    expect(pushed).toEqual([{ extensionId: EXT_A, fingerprint: issue.fingerprint }]);
   });
 
   test('/homeostat stop from a maintainer opts out and labels the issue; from anyone else it is refused', async ({

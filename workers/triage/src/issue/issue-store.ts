@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pushResolution } from './resolution-push.ts';
 
 /**
  * `triage_issues`: which GitHub issue belongs to which fingerprint, and the claim that makes
@@ -222,8 +223,9 @@ export async function setOptedOut(
 }
 
 /**
- * Tells ingest the problem is resolved (D1-schema.sql, `fingerprint_resolutions`): its Fingerprint
- * Durable Object reads this when it flushes and announces a regression if the error comes back.
+ * Tells ingest the problem is resolved (D1-schema.sql, `fingerprint_resolutions`): the row is the
+ * durable record, and the push makes its Fingerprint Durable Object read it now; the object
+ * announces a regression if the error comes back.
  */
 export async function upsertResolution(
   db: D1Database,
@@ -240,4 +242,5 @@ export async function upsertResolution(
     )
     .bind(key.extensionId, key.fingerprint, now, source)
     .run();
+  await pushResolution({ extensionId: key.extensionId, fingerprint: key.fingerprint });
 }

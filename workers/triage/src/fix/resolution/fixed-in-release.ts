@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { type GitHubClient, parseGitHub } from '../../github/github-client.ts';
 import { repoPath } from '../../github/github-request.ts';
 import { repoKey } from '../../issue/issue-store.ts';
+import { pushResolution } from '../../issue/resolution-push.ts';
 
 /**
  * "Fixed in <version>" (issue 10, item 6). A merged fix keeps its merge SHA (fix_attempt_runs);
  * when a release of the extension is registered with the commit it was built from, every merged
  * fix whose merge commit that commit contains is resolved in that version: ingest's Fingerprint
- * object then treats the error's return in that version or later as a regression (it reads
- * `fingerprint_resolutions` when it flushes). Containment is GitHub's compare API
+ * object then treats the error's return in that version or later as a regression (told to read
+ * `fingerprint_resolutions` by the push, resolution-push.ts). Containment is GitHub's compare API
  * (`GET /repos/{o}/{r}/compare/{merge}...{release}`: "ahead" or "identical" means the release
  * commit descends from the merge commit).
  */
@@ -64,6 +65,7 @@ export async function resolveFixesInRelease(
       )
       .bind(release.extensionId, row.fingerprint, deps.now(), release.version)
       .run();
+    await pushResolution({ extensionId: release.extensionId, fingerprint: row.fingerprint });
     resolved.push({
       fingerprint: row.fingerprint,
       attemptId: row.attempt_id,
