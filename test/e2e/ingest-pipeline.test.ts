@@ -13,10 +13,18 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
-function post(path: string, body: unknown) {
+/**
+ * `address` stands in for the `CF-Connecting-IP` Cloudflare sets (the local stack keeps a
+ * client's own): a problem is "new" only when seen from two networks (issue 11, item 2).
+ */
+function post(path: string, body: unknown, address = '192.0.2.10') {
   return fetch(`${stack.urls.ingest}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-homeostat-key': KEY },
+    headers: {
+      'content-type': 'application/json',
+      'x-homeostat-key': KEY,
+      'cf-connecting-ip': address,
+    },
     body: JSON.stringify(body),
   });
 }
@@ -61,7 +69,11 @@ describe('ingest → D1 → queue → triage → one issue, through the real loc
     );
     const b = EventsResponseSchema.parse(
       await (
-        await post('/v1/events', eventsFrom('install-bbbbbbbb', '2.0.0', ['e2e-evt-0003']))
+        await post(
+          '/v1/events',
+          eventsFrom('install-bbbbbbbb', '2.0.0', ['e2e-evt-0003']),
+          '198.51.100.20',
+        )
       ).json(),
     );
     const fingerprints = new Set([...a.results, ...b.results].map((r) => r.fingerprint));
