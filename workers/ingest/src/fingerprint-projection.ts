@@ -16,12 +16,12 @@ import { drainSampleChanges, samplesChanged } from './sample-reservoir.ts';
  * (absolute values only; d1-flush.ts sends it without a marker).
  *
  * When it is sent (issue 14, item 2: D1 rows bounded by fingerprints × flushes in practice):
- * - soon (the flush interval) when a reader has something to act on — a transition, which triage
- *   reads the fingerprint for, or a problem D1 has never seen;
+ * - soon (the flush interval) when a reader has something to act on — a new problem or a
+ *   regression, which triage files or reopens an issue for, or a problem D1 has never seen;
  * - otherwise counts are refreshed at most once per COUNTS_REFRESH_MS, and samples change in D1
  *   at most once per SAMPLES_REFRESH_MS. Nobody needs fresher counts: triage updates an issue
  *   body at most hourly, and canary-monitor waits `windowSettleMinutes` (10) before it judges a
- *   window.
+ *   window. A threshold crossed only moves an issue's numbers, so it waits for the refresh too.
  * Rows that did not change are never rewritten.
  */
 export const COUNTS_REFRESH_MS = 60_000;
@@ -155,7 +155,7 @@ function samplesDueAt(sql: SqlStorage, now: number): number {
 
 /**
  * When the next projection is due for what is waiting now (null: nothing is). `urgent` is a
- * change a reader acts on (a transition, a resolution).
+ * change a reader acts on (a new problem, a regression, a resolution).
  */
 export function projectionDueAt(
   sql: SqlStorage,
@@ -167,7 +167,9 @@ export function projectionDueAt(
   const flushedAt = getMeta<number>(sql, 'flushed_at');
   if (urgent || flushedAt === null) return soon;
   const unflushed =
-    sql.exec('SELECT 1 FROM transitions WHERE flushed = 0 LIMIT 1').toArray().length > 0;
+    sql
+      .exec("SELECT 1 FROM transitions WHERE flushed = 0 AND kind != 'threshold' LIMIT 1")
+      .toArray().length > 0;
   if (unflushed) return soon;
   const dirty =
     sql

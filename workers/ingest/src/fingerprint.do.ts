@@ -272,7 +272,8 @@ export class FingerprintDO extends DurableObject<Env> {
       setMeta(this.sql, 'resolution_checked_at', now);
     }
     if (t.kind === 'regression') resetReservoir(this.sql);
-    return { statuses, urgent: true };
+    // A threshold only moves an issue's numbers: it goes out with the next counts refresh.
+    return { statuses, urgent: t.kind !== 'threshold' };
   }
 
   /** Reads D1's resolution row and applies it. */

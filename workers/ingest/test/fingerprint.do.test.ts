@@ -490,5 +490,19 @@ describe('D1 rows bounded by fingerprints × flushes (issue 14, item 2)', () => 
     await stub.record(input(fp, { installHash: await installHash(), flushIntervalMs, now }));
     expect((await stub.inspect()).state).toBe('open');
     expect(await alarmAt()).toBe(now + flushIntervalMs);
+
+    // Crossing 100 events only moves the issue's numbers: it waits for the counts refresh.
+    await runDurableObjectAlarm(stub);
+    const opened = Date.now();
+    await stub.record(
+      input(fp, { installHash: a, flushIntervalMs, now: opened, events: burst(100) }),
+    );
+    const pending = await runInDurableObject(stub, (_i, ctx) =>
+      ctx.storage.sql
+        .exec<{ kind: string }>('SELECT kind FROM transitions WHERE flushed = 0')
+        .toArray(),
+    );
+    expect(pending).toEqual([{ kind: 'threshold' }]);
+    expect(await alarmAt()).toBeGreaterThanOrEqual(opened + COUNTS_REFRESH_MS - 1_000);
   });
 });
