@@ -228,8 +228,11 @@ export class FingerprintDO extends DurableObject<Env> {
     const reservoirSeen = offerSamples(this.sql, fresh, input.version, now, s.reservoir_seen);
     const dailyEvents = countDaily(s.daily_events, now, fresh.length);
     const installs = countInstall(this.sql, s, input.installHash);
+    // Checked again here: another call may have announced the problem while this one hashed.
     const networks =
-      networkHash === null ? 0 : countNetwork(this.sql, networkHash, input.minNetworks);
+      networkHash === null || s.state !== 'pending'
+        ? 0
+        : countNetwork(this.sql, networkHash, input.minNetworks);
     const events = s.events + fresh.length;
     const lastVersion =
       compareVersions(input.version, s.last_version) > 0 ? input.version : s.last_version;
