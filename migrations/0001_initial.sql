@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS schema_meta (
 );
 
 -- Bumped whenever this file changes shape; every Worker reports it on /healthz.
-INSERT INTO schema_meta (key, value) VALUES ('schema_version', '2')
+INSERT INTO schema_meta (key, value) VALUES ('schema_version', '3')
   ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 
 -- One row per cron invocation of a Worker. The unique key makes a repeated delivery of the same

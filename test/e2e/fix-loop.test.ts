@@ -363,7 +363,9 @@ describe('the closed loop through the real local stack', () => {
       // The CI's own annotation of the failing line, read from the check run.
       expect(red.ci_summary).toMatch(/test\/badge\.test\.ts:\d+:/);
       if (n < 3) {
-        // A maintainer skips the 24h backoff.
+        // A maintainer (write access, checked through GitHub's permission endpoint) skips the
+        // 24h backoff.
+        github.emulator.setCollaborator(SLUG, 'octocat', 'admin');
         github.emulator.humanComments(SLUG, issueNumber, '/homeostat retry', 'OWNER');
       }
     }

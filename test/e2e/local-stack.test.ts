@@ -51,7 +51,7 @@ describe('npm start', () => {
         body: { name: 'canary-monitor', mode: 'observe' },
       });
       for (const h of [ingest, triage, canary]) {
-        expect(h.body.database).toEqual({ ok: true, schemaVersion: 2 });
+        expect(h.body.database).toEqual({ ok: true, schemaVersion: 3 });
         expect(h.body.env).toBe('dev');
       }
       const notFound = await fetch(`${stack.urls.ingest}/nope`);
@@ -78,7 +78,7 @@ describe('npm start', () => {
     expect(firstRunTicks).toBeGreaterThanOrEqual(2);
     const stack = await startStack(['--port', '0', '--persist-to', state]);
     try {
-      expect((await healthOf(stack.urls.triage)).body.database.schemaVersion).toBe(2);
+      expect((await healthOf(stack.urls.triage)).body.database.schemaVersion).toBe(3);
     } finally {
       await stack.interrupt();
     }

@@ -24,7 +24,7 @@ describe('canary-monitor /healthz', () => {
       name: 'canary-monitor',
       mode: 'observe',
       env: 'test',
-      database: { ok: true, schemaVersion: 2 },
+      database: { ok: true, schemaVersion: 3 },
     });
   });
 

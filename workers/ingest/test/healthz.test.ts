@@ -14,7 +14,7 @@ describe('ingest /healthz', () => {
       name: 'ingest',
       mode: 'live',
       env: 'test',
-      database: { ok: true, schemaVersion: 2 },
+      database: { ok: true, schemaVersion: 3 },
     });
     expect(health.version).toMatch(/^\d+\.\d+\.\d+/);
   });

@@ -25,7 +25,7 @@ describe('triage /healthz', () => {
       name: 'triage',
       mode: 'dry-run',
       env: 'test',
-      database: { ok: true, schemaVersion: 2 },
+      database: { ok: true, schemaVersion: 3 },
     });
   });
 
