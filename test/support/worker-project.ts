@@ -53,6 +53,10 @@ export async function workerProject(
       name,
       root: path.join(REPO_ROOT, 'workers', name),
       include: ['test/**/*.test.ts'],
+      // One isolate for all of a Worker's test files instead of one each: triage's 52 files run
+      // in 19 s instead of 138 s. Each file still starts from an empty database (the setup file
+      // below wipes it); Durable Object state does persist, so tests name their objects uniquely.
+      isolate: false,
       setupFiles: [path.join(REPO_ROOT, 'test/support/apply-d1-schema.workerd.ts')],
       provide,
     },

@@ -18,7 +18,8 @@ beforeEach(() => forgetExtensionLeases());
 
 describe('POST /v1/events', () => {
   test('202 with a result per event: new, then known, then duplicate', async ({ expect }) => {
-    const app = createApp();
+    // Its own extension: Durable Object state outlives a test file (isolate: false).
+    const app = createApp(testConfig({ id: randomExtensionId() }));
     const first = makeEvent();
     const res = await app.post('/v1/events', makeBody([first, makeEvent()]));
     expect(res.status).toBe(202);
