@@ -40,6 +40,11 @@ export async function workerProject(
       cloudflareTest({
         wrangler: { configPath },
         miniflare: {
+          // No test reaches the internet: code under test talks to emulators through injected
+          // fetches, and anything else (e.g. the real queue consumer with the bundled config
+          // calling api.github.com) gets a 503 here instead of a DNS lookup that fails noisily.
+          outboundService: () =>
+            new Response('tests have no network: use an emulator', { status: 503 }),
           ...testOnly,
           bindings: {
             ...noSecrets,
