@@ -65,6 +65,21 @@ function rows<T extends z.ZodType>(schema: T, result: D1Result<unknown>): z.outp
   return result.results.map((r) => schema.parse(r));
 }
 
+/**
+ * `db.batch` answers one result per statement; this says so to the type checker, once, instead of
+ * every caller checking each destructured result for `undefined`.
+ */
+async function batch<const T extends readonly D1PreparedStatement[]>(
+  db: D1Database,
+  statements: T,
+): Promise<{ [K in keyof T]: D1Result<unknown> }> {
+  const results = await db.batch([...statements]);
+  if (results.length !== statements.length) {
+    throw new Error('D1 batch returned fewer results than statements');
+  }
+  return results as { [K in keyof T]: D1Result<unknown> };
+}
+
 export async function listProblems(
   db: D1Database,
   filter: ProblemFilter,
@@ -204,7 +219,7 @@ export async function getProblemDetail(
   extensionId: string,
   fingerprint: string,
 ): Promise<ProblemDetail> {
-  const [samples, versions, transitions, attempts, verdicts, ci, decisions] = await db.batch([
+  const [samples, versions, transitions, attempts, verdicts, ci, decisions] = await batch(db, [
     db
       .prepare(
         `SELECT event_id, version, surface, occurred_at, event FROM samples
@@ -257,17 +272,6 @@ export async function getProblemDetail(
       )
       .bind(extensionId, fingerprint),
   ]);
-  if (
-    samples === undefined ||
-    versions === undefined ||
-    transitions === undefined ||
-    attempts === undefined ||
-    verdicts === undefined ||
-    ci === undefined ||
-    decisions === undefined
-  ) {
-    throw new Error('D1 batch returned fewer results than statements');
-  }
   return {
     samples: rows(SampleRowSchema, samples),
     versions: rows(VersionRowSchema, versions),
@@ -299,7 +303,7 @@ export interface FixesView {
 
 export async function getFixes(db: D1Database, now: number): Promise<FixesView> {
   const since = now - 14 * 86_400_000;
-  const [attempts, spend, outcomes] = await db.batch([
+  const [attempts, spend, outcomes] = await batch(db, [
     db.prepare(
       `SELECT a.id, a.n, a.repo, a.extension_id, a.fingerprint, a.started_at, a.finished_at, a.result,
               a.pr_number, a.pr_state, a.head_sha, r.stage, r.candidate_source, r.reason, r.cost_usd,
@@ -317,9 +321,6 @@ export async function getFixes(db: D1Database, now: number): Promise<FixesView> 
       .bind(since),
     db.prepare('SELECT result, COUNT(*) AS n FROM triage_attempts GROUP BY result'),
   ]);
-  if (attempts === undefined || spend === undefined || outcomes === undefined) {
-    throw new Error('D1 batch returned fewer results than statements');
-  }
   return {
     attempts: rows(FixRowSchema, attempts),
     spend: rows(SpendRowSchema, spend),
@@ -394,7 +395,7 @@ export async function getRollout(db: D1Database, id: number): Promise<RolloutDet
       .all(),
   )[0];
   if (rollout === undefined) return null;
-  const [decisions, health] = await db.batch([
+  const [decisions, health] = await batch(db, [
     db
       .prepare(
         `SELECT id, tick_at, state_before, state_after, stage_index, decision, reasons, judge_output,
@@ -411,9 +412,6 @@ export async function getRollout(db: D1Database, id: number): Promise<RolloutDet
       )
       .bind(rollout.extension_id),
   ]);
-  if (decisions === undefined || health === undefined) {
-    throw new Error('D1 batch returned fewer results than statements');
-  }
   return {
     rollout,
     decisions: rows(RolloutDecisionRowSchema, decisions),
