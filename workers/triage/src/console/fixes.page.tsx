@@ -1,9 +1,9 @@
 /** @jsxImportSource hono/jsx */
 import type { HomeostatConfig } from '@homeostat/shared';
-import { clip, usd, visible } from './console-format.ts';
+import { AttemptsTable } from './attempts-table.tsx';
+import { usd } from './console-format.ts';
 import type { FixesView } from './console-queries.ts';
-import { StateBadge, Time } from './layout.tsx';
-import { PrLink, problemHref } from './problems.page.tsx';
+import { StateBadge } from './layout.tsx';
 
 export function FixesPage(props: { config: HomeostatConfig; view: FixesView }) {
   const { view } = props;
@@ -46,48 +46,7 @@ export function FixesPage(props: { config: HomeostatConfig; view: FixesView }) {
         </table>
       )}
       <h2>Attempts</h2>
-      {view.attempts.length === 0 ? (
-        <p class="muted">No fix attempts yet.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>Problem</th>
-              <th>#</th>
-              <th>Started</th>
-              <th>Result</th>
-              <th>Stage</th>
-              <th>Candidate</th>
-              <th>PR</th>
-              <th class="num">Cost</th>
-            </tr>
-          </thead>
-          <tbody>
-            {view.attempts.map((a) => (
-              <tr>
-                <td>
-                  <a href={problemHref(a)}>{visible(clip(a.title ?? a.fingerprint, 100))}</a>
-                  <div class="muted">{a.repo}</div>
-                </td>
-                <td>{a.n}</td>
-                <td>
-                  <Time ms={a.started_at} />
-                </td>
-                <td>
-                  <StateBadge state={a.result} />
-                  {a.reason === null ? '' : ` ${a.reason}`}
-                </td>
-                <td>{a.stage ?? '—'}</td>
-                <td>{visible(a.candidate_source ?? '—')}</td>
-                <td>
-                  <PrLink url={a.pr_url} state={a.pr_state} />
-                </td>
-                <td class="num">{usd(a.cost_usd)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <AttemptsTable attempts={view.attempts} view="fixes" empty="No fix attempts yet." />
     </>
   );
 }

@@ -2,8 +2,9 @@
 import type { HomeostatConfig, RepositoryConfig } from '@homeostat/shared';
 import { z } from 'zod';
 import { analyseStack } from '../issue/stack-frames.ts';
+import { AttemptsTable } from './attempts-table.tsx';
 import { Sparkline } from './charts.tsx';
-import { clip, dailySeries, usd, visible } from './console-format.ts';
+import { clip, dailySeries, visible } from './console-format.ts';
 import type { ProblemDetail, ProblemRow, SampleRow } from './console-queries.ts';
 import { StateBadge, Time } from './layout.tsx';
 import { IssueLink, PrLink } from './problems.page.tsx';
@@ -178,45 +179,7 @@ export function ProblemPage(props: {
       </table>
 
       <h2>Fix attempts</h2>
-      {detail.attempts.length === 0 ? (
-        <p class="muted">No attempts.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>Started</th>
-              <th>Result</th>
-              <th>Stage</th>
-              <th>Candidate</th>
-              <th>CI</th>
-              <th>PR</th>
-              <th class="num">Model cost</th>
-            </tr>
-          </thead>
-          <tbody>
-            {detail.attempts.map((a) => (
-              <tr>
-                <td>{a.n}</td>
-                <td>
-                  <Time ms={a.started_at} />
-                </td>
-                <td>
-                  <StateBadge state={a.result} />
-                  {a.reason === null ? '' : ` ${a.reason}`}
-                </td>
-                <td>{a.stage ?? '—'}</td>
-                <td>{visible(a.candidate_source ?? '—')}</td>
-                <td>{visible(clip(a.ci_outcome ?? '—', 120))}</td>
-                <td>
-                  <PrLink url={a.pr_url} state={a.pr_state} />
-                </td>
-                <td class="num">{usd(a.cost_usd)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <AttemptsTable attempts={detail.attempts} view="problem" empty="No attempts." />
 
       <h2>Guardrail verdicts</h2>
       {detail.verdicts.length === 0 ? (
