@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { createRefreshTokenSource } from '../workers/canary-monitor/src/cws/cws-auth.ts';
 import { runRelease } from '../workers/canary-monitor/src/release/release.ts';
+import { launchWithExtension } from './lib/chromium-extension.ts';
 import { loadConfigFile } from './lib/config-file.ts';
 import { buildAndUploadDemo, packageZip, SANDBOX, startSandbox } from './lib/sandbox.ts';
 
@@ -14,8 +15,6 @@ merges, then a staged rollout being judged, in the console whose URL is printed.
   --headed   show the browser windows (default: headless)
   --ci       exit 0 once the loop has closed, 1 if it has not within --timeout
   --timeout  seconds to wait in --ci mode (default 300)`;
-
-const CHROMIUM = process.env.HOMEOSTAT_CHROMIUM ?? '/usr/bin/chromium';
 
 function parse() {
   return parseArgs({
@@ -83,27 +82,12 @@ async function main(): Promise<number> {
 
   const profiles: BrowserContext[] = [];
   for (const name of ['a', 'b']) {
-    const context = await chromium.launchPersistentContext(
+    const { context } = await launchWithExtension(
       path.join(sandbox.work, `profile-${name}`),
-      {
-        executablePath: CHROMIUM,
-        headless: args.headed !== true,
-        args: [
-          ...(args.headed === true ? [] : ['--headless=new']),
-          '--no-sandbox',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          `--disable-extensions-except=${extensionDir}`,
-          `--load-extension=${extensionDir}`,
-        ],
-      },
+      extensionDir,
+      { headed: args.headed === true },
     );
     profiles.push(context);
-    if (context.serviceWorkers().length === 0) {
-      await context.waitForEvent('serviceworker', { timeout: 30_000 });
-    }
   }
   say('Chromium: two profiles (two installs) with the demo extension loaded');
   // The demo repository's own tests cover both bugs, so each fix's CI is green only once the

@@ -1,10 +1,11 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { buildDemo } from '../../examples/demo-extension/build.ts';
+import { launchWithExtension } from '../../scripts/lib/chromium-extension.ts';
 import { planSourceMapUpload, uploadSourceMaps } from '../../scripts/lib/sourcemap-upload.ts';
 import { REPO_ROOT } from '../../scripts/lib/workers.ts';
 import { type LocalGitHub, startLocalGitHub } from '../emulators/github/local-github.ts';
@@ -25,7 +26,6 @@ import { type InProcessStack, startInProcessStack } from '../support/in-process-
  * red checks, retries with the CI's feedback in the prompt, and a stop with needs-human-review.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const SLUG = 'homeostat-demo/demo-extension';
 const EXTENSION_ID = 'hbmcgnlkdaoflhnpdbdamjhfjinoangf';
 const INGEST_KEY = 'hs_pub_demo_local_key_0001';
@@ -47,26 +47,12 @@ const startedAt = Date.now();
 const timings: Record<string, number> = {};
 
 async function launchProfile(name: string): Promise<{ context: BrowserContext; id: string }> {
-  const context = await chromium.launchPersistentContext(path.join(work, `profile-${name}`), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
-    ],
-  });
+  const { context, extensionId } = await launchWithExtension(
+    path.join(work, `profile-${name}`),
+    extensionDir,
+  );
   profiles.push(context);
-  const worker =
-    context.serviceWorkers()[0] ??
-    (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
-  return { context, id: new URL(worker.url()).host };
+  return { context, id: extensionId };
 }
 
 /** Clicks a popup button in every profile: each profile is one install of the extension. */

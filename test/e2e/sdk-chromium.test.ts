@@ -6,10 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { computeFingerprint, type IngestEvent } from '@homeostat/shared';
-import { type BrowserContext, chromium, type Page, type Worker } from 'playwright-core';
+import type { BrowserContext, Page, Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { z } from 'zod';
 import { buildDemo } from '../../examples/demo-extension/build.ts';
+import { launchWithExtension } from '../../scripts/lib/chromium-extension.ts';
 import { queryLocalD1, type StackProcess, startStack } from '../support/local-stack-process.ts';
 
 /**
@@ -22,7 +23,6 @@ import { queryLocalD1, type StackProcess, startStack } from '../support/local-st
  * the SDK's queue, kill the service worker and watch the queue survive.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const PII_EMAIL = 'jane.doe@example.com';
 
 let state: string;
@@ -151,27 +151,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => shopServer.listen(0, '127.0.0.1', resolve));
 
-  context = await chromium.launchPersistentContext(path.join(state, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      // MV3 service workers need the new headless mode.
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--disable-extensions-except=${extension}`,
-      `--load-extension=${extension}`,
-    ],
-  });
-  const worker =
-    context.serviceWorkers()[0] ??
-    (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
-  extensionId = new URL(worker.url()).host;
+  ({ context, extensionId } = await launchWithExtension(path.join(state, 'profile'), extension, {
+    extraArgs: ['--disable-quic'],
+  }));
   popup = await context.newPage();
   await popup.goto(`chrome-extension://${extensionId}/popup.html`);
   shop = await context.newPage();

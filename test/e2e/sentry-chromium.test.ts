@@ -6,9 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { computeFingerprint, type IngestEvent } from '@homeostat/shared';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { z } from 'zod';
+import { launchWithExtension } from '../../scripts/lib/chromium-extension.ts';
 import { buildSentryExtension } from '../fixtures/sentry-extension/build.ts';
 import { type InProcessStack, startInProcessStack } from '../support/in-process-stack.ts';
 
@@ -20,7 +21,6 @@ import { type InProcessStack, startInProcessStack } from '../support/in-process-
  * Homeostat's SDK; every assertion is made on what ingest stored in D1. One browser launch.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const SENTRY_SDK = /^sentry\.javascript\.browser\/\d+\.\d+\.\d+$/;
 
 let dir: string;
@@ -43,26 +43,7 @@ beforeAll(async () => {
   stack = await startInProcessStack({ vars: { ingest: { FLUSH_INTERVAL_SECONDS: '1' } } });
   const extension = await buildSentryExtension(stack.urls.ingest, path.join(dir, 'extension'));
   await listening;
-  context = await chromium.launchPersistentContext(path.join(dir, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      // MV3 service workers need the new headless mode.
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--disable-extensions-except=${extension}`,
-      `--load-extension=${extension}`,
-    ],
-  });
-  const worker =
-    context.serviceWorkers()[0] ??
-    (await context.waitForEvent('serviceworker', { timeout: 30_000 }));
-  extensionId = new URL(worker.url()).host;
+  ({ context, extensionId } = await launchWithExtension(path.join(dir, 'profile'), extension));
   context.on('response', (r) => {
     const url = new URL(r.url());
     if (url.origin !== new URL(stack.urls.ingest).origin) return;
